@@ -1,0 +1,45 @@
+/* keys.h - the Redis key schema: the only place that spells a key or channel name.
+ *
+ * Every key starts with the prefix given to keys_init() (KEY_PREFIX, default
+ * "chat:"). Each function writes a NUL-terminated key into buf and returns its length,
+ * or 0 when it does not fit (callers use KEYS_MAX-sized buffers and validated ids, so
+ * 0 means a bug). IDs are validated before they reach this module.
+ *
+ *   P user:{id}            hash  id name email pwhash createdAt
+ *   P user-email:{email}   string -> user id (email lower-cased)
+ *   P session:{sha256hex}  string -> user id, with a TTL
+ *   P room:{id}            hash  id name createdBy createdAt
+ *   P rooms                zset  room id scored by createdAt
+ *   P room:{id}:members    set   user ids
+ *   P user:{id}:rooms      set   room ids
+ *   P room:{id}:online     hash  user id -> number of live subscriptions (all relays)
+ *   P login-fail:{email}   string counter with a TTL (failed logins)
+ *   channel P room:{id}    Pub/Sub, one MESSAGE body (JSON) per message
+ *   channel P revoked      Pub/Sub, sha256hex of each token revoked by logout */
+#ifndef CHAT_KEYS_H
+#define CHAT_KEYS_H
+
+#include <stddef.h>
+
+#define KEYS_MAX 512
+
+void keys_init(const char *prefix);
+const char *keys_prefix(void);
+
+size_t keys_user(char *buf, size_t cap, const char *user_id);
+size_t keys_user_email(char *buf, size_t cap, const char *email);
+size_t keys_session(char *buf, size_t cap, const char *token_hash_hex);
+size_t keys_room(char *buf, size_t cap, const char *room_id);
+size_t keys_rooms(char *buf, size_t cap);
+size_t keys_room_members(char *buf, size_t cap, const char *room_id);
+size_t keys_user_rooms(char *buf, size_t cap, const char *user_id);
+size_t keys_room_online(char *buf, size_t cap, const char *room_id);
+size_t keys_login_fail(char *buf, size_t cap, const char *email);
+size_t keys_chan_room(char *buf, size_t cap, const char *room_id);
+size_t keys_chan_revoked(char *buf, size_t cap);
+
+/* For a message on channel P room:{id}: point *id at the room id inside chan and
+ * return its length, or 0 when chan is not a room channel of this prefix. */
+size_t keys_chan_room_id(const char *chan, size_t len, const char **id);
+
+#endif

@@ -1,0 +1,194 @@
+/* redis.c - Redis URL parsing and the API's synchronous, self-healing connection.
+ *
+ * The API serves one request at a time per process, so a blocking hiredis context
+ * with short timeouts is the simplest correct thing. When a command fails at the
+ * transport level the context is freed; the next command reconnects. A command is
+ * retried once on a fresh connection only when the old one failed before anything
+ * was sent for it (stale connection after a Redis restart), never after a partial
+ * exchange, so nothing is applied twice. */
+#include "redis.h"
+#include "log.h"
+#include "util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int redis_url_parse(const char *url, redis_url *out)
+{
+    memset(out, 0, sizeof *out);
+    out->port = 6379;
+    if (strncmp(url, "unix://", 7) == 0) {
+        const char *p = url + 7;
+        const char *q = strchr(p, '?');
+        size_t n = q ? (size_t)(q - p) : strlen(p);
+        if (n == 0 || n >= sizeof out->host) return -1;
+        memcpy(out->host, p, n);
+        out->is_unix = 1;
+        if (q) {
+            long db;
+            if (strncmp(q, "?db=", 4) != 0 || parse_long(q + 4, 0, 1000, &db)) return -1;
+            out->db = (int)db;
+        }
+        return 0;
+    }
+    if (strncmp(url, "redis://", 8) != 0) return -1;
+    const char *p = url + 8;
+    const char *at = strrchr(p, '@');
+    if (at) {
+        const char *colon = memchr(p, ':', (size_t)(at - p));
+        const char *pw = colon ? colon + 1 : p;
+        size_t n = (size_t)(at - pw);
+        if (n >= sizeof out->password) return -1;
+        memcpy(out->password, pw, n);
+        p = at + 1;
+    }
+    const char *slash = strchr(p, '/');
+    size_t hp = slash ? (size_t)(slash - p) : strlen(p);
+    const char *colon = memchr(p, ':', hp);
+    size_t hn = colon ? (size_t)(colon - p) : hp;
+    if (hn == 0 || hn >= sizeof out->host) return -1;
+    memcpy(out->host, p, hn);
+    if (colon) {
+        char port[8];
+        size_t pn = hp - hn - 1;
+        long v;
+        if (pn == 0 || pn >= sizeof port) return -1;
+        memcpy(port, colon + 1, pn);
+        port[pn] = '\0';
+        if (parse_long(port, 1, 65535, &v)) return -1;
+        out->port = (int)v;
+    }
+    if (slash && slash[1]) {
+        long db;
+        if (parse_long(slash + 1, 0, 1000, &db)) return -1;
+        out->db = (int)db;
+    }
+    return 0;
+}
+
+struct rconn {
+    redis_url url;
+    int timeout_ms;
+    redisContext *ctx;
+    int64_t down_until; /* mono ms: after a failed connect, fail fast until then */
+};
+
+rconn *rconn_new(const redis_url *url, int timeout_ms)
+{
+    rconn *c = xcalloc(1, sizeof *c);
+    c->url = *url;
+    c->timeout_ms = timeout_ms;
+    return c;
+}
+
+static void drop(rconn *c)
+{
+    if (c->ctx) redisFree(c->ctx);
+    c->ctx = NULL;
+}
+
+void rconn_free(rconn *c)
+{
+    if (!c) return;
+    drop(c);
+    free(c);
+}
+
+/* Make sure c->ctx is a live, authenticated, db-selected connection. 0 or -1. */
+static int ensure(rconn *c)
+{
+    if (c->ctx) return 0;
+    int64_t now = mono_ms();
+    if (now < c->down_until) return -1;
+    struct timeval tv = {c->timeout_ms / 1000, (c->timeout_ms % 1000) * 1000};
+    c->ctx = c->url.is_unix ? redisConnectUnixWithTimeout(c->url.host, tv)
+                            : redisConnectWithTimeout(c->url.host, c->url.port, tv);
+    if (!c->ctx || c->ctx->err) {
+        log_warn("redis", "state=down host=%s port=%d err=%s", c->url.host, c->url.port,
+                 log_q(0, c->ctx ? c->ctx->errstr : "alloc"));
+        drop(c);
+        c->down_until = now + 200; /* spare a dead Redis a connect per request burst */
+        return -1;
+    }
+    redisSetTimeout(c->ctx, tv);
+    redisEnableKeepAlive(c->ctx);
+    redisReply *r = NULL;
+    if (c->url.password[0]) {
+        r = redisCommand(c->ctx, "AUTH %s", c->url.password);
+        if (!r || r->type == REDIS_REPLY_ERROR) goto fail;
+        freeReplyObject(r);
+    }
+    if (c->url.db) {
+        r = redisCommand(c->ctx, "SELECT %d", c->url.db);
+        if (!r || r->type == REDIS_REPLY_ERROR) goto fail;
+        freeReplyObject(r);
+    }
+    return 0;
+fail:
+    log_warn("redis", "state=setup-failed err=%s", log_q(0, r ? r->str : c->ctx->errstr));
+    if (r) freeReplyObject(r);
+    drop(c);
+    return -1;
+}
+
+/* After a transport failure: was the connection simply stale (EOF/reset before any
+ * reply)? Then one retry on a fresh connection is safe. */
+static int stale(const redisContext *ctx)
+{
+    return ctx->err == REDIS_ERR_EOF || (ctx->err == REDIS_ERR_IO && strstr(ctx->errstr, "reset"));
+}
+
+redisReply *rconn_cmd(rconn *c, const char *fmt, ...)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (ensure(c) != 0) return NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        redisReply *r = redisvCommand(c->ctx, fmt, ap);
+        va_end(ap);
+        if (r) return r;
+        int retry = stale(c->ctx) && attempt == 0;
+        log_warn("redis", "state=lost err=%s", log_q(0, c->ctx->errstr));
+        drop(c);
+        if (!retry) return NULL;
+    }
+    return NULL;
+}
+
+redisReply *rconn_cmdargv(rconn *c, int argc, const char **argv, const size_t *lens)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (ensure(c) != 0) return NULL;
+        redisReply *r = redisCommandArgv(c->ctx, argc, argv, lens);
+        if (r) return r;
+        int retry = stale(c->ctx) && attempt == 0;
+        log_warn("redis", "state=lost err=%s", log_q(0, c->ctx->errstr));
+        drop(c);
+        if (!retry) return NULL;
+    }
+    return NULL;
+}
+
+int rconn_append(rconn *c, const char *fmt, ...)
+{
+    if (ensure(c) != 0) return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = redisvAppendCommand(c->ctx, fmt, ap);
+    va_end(ap);
+    return rc == REDIS_OK ? 0 : -1;
+}
+
+redisReply *rconn_get_reply(rconn *c)
+{
+    void *r = NULL;
+    if (!c->ctx) return NULL;
+    if (redisGetReply(c->ctx, &r) != REDIS_OK || !r) {
+        log_warn("redis", "state=lost err=%s", log_q(0, c->ctx->errstr));
+        drop(c);
+        return NULL;
+    }
+    return r;
+}

@@ -1,0 +1,43 @@
+/* redis.h - Redis URLs and the synchronous connection used by the API.
+ *
+ * rconn keeps one hiredis context and reconnects lazily: a command on a broken
+ * connection reconnects once and retries when the command is safe to retry; when Redis
+ * is not answering, commands return NULL fast (connect and I/O timeouts) so the API
+ * answers 503, and the next request tries again. The relay uses only redis_url_parse()
+ * and makes its own async connections. */
+#ifndef CHAT_REDIS_H
+#define CHAT_REDIS_H
+
+#include <hiredis/hiredis.h>
+#include <stddef.h>
+
+typedef struct redis_url {
+    char host[256]; /* or a unix socket path when is_unix */
+    int port;
+    int db;
+    char password[256];
+    int is_unix;
+} redis_url;
+
+/* Parse redis://[:password@]host[:port][/db] or unix:///path[?db=N]. 0 or -1. */
+int redis_url_parse(const char *url, redis_url *out);
+
+typedef struct rconn rconn;
+
+/* Owning handle; connects on first use. timeout_ms bounds connect and each reply. */
+rconn *rconn_new(const redis_url *url, int timeout_ms);
+void rconn_free(rconn *c);
+
+/* Run a command. Returns a reply the caller frees with freeReplyObject(), or NULL
+ * when Redis is unreachable (the connection is dropped and retried next call). A
+ * REDIS_REPLY_ERROR reply is returned as is. */
+redisReply *rconn_cmd(rconn *c, const char *fmt, ...);
+redisReply *rconn_cmdargv(rconn *c, int argc, const char **argv, const size_t *lens);
+
+/* Pipeline: append commands, then collect exactly that many replies with
+ * rconn_get_reply(). On failure rconn_get_reply returns NULL and the connection is
+ * dropped. */
+int rconn_append(rconn *c, const char *fmt, ...);
+redisReply *rconn_get_reply(rconn *c);
+
+#endif
