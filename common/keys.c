@@ -47,6 +47,7 @@ size_t keys_room_online(char *b, size_t c, const char *id) { return fmt(b, c, "%
 size_t keys_login_fail(char *b, size_t c, const char *email) { return fmt(b, c, "%slogin-fail:%s", key_prefix, email); }
 size_t keys_chan_room(char *b, size_t c, const char *id) { return fmt(b, c, "%sroom:%s", key_prefix, id); }
 size_t keys_chan_revoked(char *b, size_t c) { return fmt(b, c, "%srevoked", key_prefix); }
+size_t keys_chan_left(char *b, size_t c) { return fmt(b, c, "%sleft", key_prefix); }
 
 size_t keys_chan_room_id(const char *chan, size_t len, const char **id)
 {

@@ -15,7 +15,9 @@
  *   P room:{id}:online     hash  user id -> number of live subscriptions (all relays)
  *   P login-fail:{email}   string counter with a TTL (failed logins)
  *   channel P room:{id}    Pub/Sub, one MESSAGE body (JSON) per message
- *   channel P revoked      Pub/Sub, sha256hex of each token revoked by logout */
+ *   channel P revoked      Pub/Sub, sha256hex of each token revoked by logout
+ *   channel P left         Pub/Sub, "{roomId} {userId}" when a user leaves a room over
+ *                          REST, so relays end that user's subscriptions to it */
 #ifndef CHAT_KEYS_H
 #define CHAT_KEYS_H
 
@@ -37,6 +39,7 @@ size_t keys_room_online(char *buf, size_t cap, const char *room_id);
 size_t keys_login_fail(char *buf, size_t cap, const char *email);
 size_t keys_chan_room(char *buf, size_t cap, const char *room_id);
 size_t keys_chan_revoked(char *buf, size_t cap);
+size_t keys_chan_left(char *buf, size_t cap);
 
 /* For a message on channel P room:{id}: point *id at the room id inside chan and
  * return its length, or 0 when chan is not a room channel of this prefix. */
