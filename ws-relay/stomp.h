@@ -56,6 +56,14 @@ struct stomp_parser {
     char *in; size_t in_len, in_cap, in_off; /* pending input; in_off = parsed prefix */
     int state;              /* private state of the incremental machine */
     size_t scan;            /* private: resume offset */
+    /* private: offsets relative to in + in_off, the start of the current frame */
+    size_t line;            /* start of the line being scanned */
+    size_t hstart;          /* first header line */
+    size_t body;            /* first body byte */
+    size_t clen;            /* content-length, SIZE_MAX when absent */
+    size_t nhdrs;           /* header lines seen so far */
+    size_t cmd_len;         /* command word length */
+    stomp_cmd cmd;          /* command of the frame being parsed */
     stomp_header *hdrs; size_t hdrs_cap;
     char *scratch; size_t scratch_cap;         /* unescaped copies */
     uint64_t heartbeats;    /* EOLs seen between frames */
