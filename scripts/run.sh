@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# scripts/run.sh - `make run`: start redis (unless one answers at REDIS_URL), RELAYS
+# relays (default 1) and lighttpd with the API on PORT (default 8080), in the
+# foreground. Ctrl-C or `make stop` stops what this started, and nothing else.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+export CHAT_CONF=${CHAT_CONF:-$ROOT/conf/chat.conf}
+conf() { # KEY DEFAULT: environment, then conf/chat.conf, then default
+    local v=${!1:-}
+    [ -n "$v" ] || v=$(sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*//p" "$CHAT_CONF" | tail -1)
+    echo "${v:-$2}"
+}
+B=${B:-build/release}
+STATE=$ROOT/var
+mkdir -p "$STATE"
+export PORT=$(conf PORT 8080)
+export REDIS_URL=$(conf REDIS_URL redis://127.0.0.1:6379/0)
+export KEY_PREFIX=$(conf KEY_PREFIX chat:)
+RELAY_PORT=$(conf RELAY_PORT 8081)
+RELAYS=${RELAYS:-1}
+
+if [ -f "$STATE/run.pids" ]; then
+    echo "run: found $STATE/run.pids from an earlier run; stopping it first"
+    "$ROOT/scripts/stop.sh" || true
+fi
+: >"$STATE/run.pids"
+cleanup() {
+    trap - INT TERM EXIT
+    echo
+    "$ROOT/scripts/stop.sh"
+}
+trap cleanup INT TERM EXIT
+
+wait_port() {
+    local i
+    for ((i = 0; i < 200; i++)); do
+        (exec 3<>/dev/tcp/"$1"/"$2") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "run: nothing answers at $1:$2" >&2
+    return 1
+}
+
+# Redis: reuse one that answers at REDIS_URL, else start a private one under var/.
+hostport=${REDIS_URL#redis://}
+hostport=${hostport##*@}
+hostport=${hostport%%/*}
+rhost=${hostport%%:*}
+rport=${hostport##*:}
+[ "$rport" != "$hostport" ] || rport=6379
+if redis-cli -h "$rhost" -p "$rport" ping >/dev/null 2>&1; then
+    echo "run: using the Redis already answering at $REDIS_URL"
+else
+    redis-server "$ROOT/conf/redis.conf" --port "$rport" --dir "$STATE" \
+        --logfile "$STATE/redis.log" >/dev/null 2>&1 &
+    echo "$! redis" >>"$STATE/run.pids"
+    wait_port "$rhost" "$rport"
+    echo "run: started redis-server on $rhost:$rport (data and log in var/)"
+fi
+
+relay_ports=""
+if [ -x "$B/ws-relay/chat-relay" ]; then
+    for ((i = 0; i < RELAYS; i++)); do
+        p=$((RELAY_PORT + i))
+        RELAY_PORT=$p "$B/ws-relay/chat-relay" >>"$STATE/relay$i.log" 2>&1 &
+        echo "$! relay$i" >>"$STATE/run.pids"
+        wait_port 127.0.0.1 "$p"
+        relay_ports="$relay_ports $p"
+        echo "run: started relay $i on 127.0.0.1:$p (log var/relay$i.log)"
+    done
+fi
+
+backends=""
+for p in $relay_ports; do backends="$backends ( \"host\" => \"127.0.0.1\", \"port\" => $p ),"; done
+[ -n "$backends" ] || backends=' ( "host" => "127.0.0.1", "port" => 9 ),'
+{
+    echo "var.port = $PORT"
+    echo "var.www = \"$ROOT/www\""
+    echo "var.state = \"$STATE\""
+    echo "var.api_bin = \"$ROOT/$B/fcgi-api/chat-api\""
+    echo "var.api_procs = ${API_PROCS:-4}"
+    echo "var.relays = (${backends%,} )"
+    cat "$ROOT/conf/lighttpd.conf"
+} >"$STATE/lighttpd.conf"
+lighttpd -D -f "$STATE/lighttpd.conf" >>"$STATE/lighttpd.out" 2>&1 &
+echo "$! lighttpd" >>"$STATE/run.pids"
+wait_port 127.0.0.1 "$PORT"
+echo
+echo "  Chat is running: http://localhost:$PORT/chat.html"
+echo "  API:             http://localhost:$PORT/api/health"
+echo "  STOMP:           ws://localhost:$PORT/ws/websocket"
+echo "  Logs in var/. Ctrl-C (or 'make stop' in another shell) stops everything."
+echo
+# Stay in the foreground until a child dies or we are told to stop.
+wait -n || true
+echo "run: a process exited; stopping the rest"

@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# tests/stack.sh - start and stop a private chat stack on free loopback ports.
+#
+#   tests/stack.sh up DIR [--relays N] [--api-procs N]
+#       starts redis-server, N relays (default 1, if built) and lighttpd (with the
+#       FastCGI API) and writes DIR/env (shell syntax: BASE_URL, PORT, REDIS_PORT,
+#       REDIS_URL, RELAY_PORTS, KEY_PREFIX, ...). Prints DIR/env on success.
+#   tests/stack.sh down DIR         stop everything it started (by pid), then print
+#                                   any sanitizer report found in the logs (exit 1)
+#   tests/stack.sh redis-stop DIR   stop only redis (outage tests)
+#   tests/stack.sh redis-start DIR  start redis again on the same port
+#   tests/stack.sh relay-restart DIR [I]  kill relay I (default 0) and start it again
+#   tests/stack.sh relay-kill DIR [I]     SIGKILL relay I
+#
+# Binaries come from $B (default build/asan). Everything lives under DIR: config,
+# logs, pids, sockets. Nothing here depends on a fixed port being free.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+B=${B:-build/asan}
+case $B in /*) ;; *) B=$ROOT/$B ;; esac
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_port PORT [SECONDS]: until something accepts on 127.0.0.1:PORT.
+wait_port() {
+    local port=$1 t=${2:-15} i
+    for ((i = 0; i < t * 20; i++)); do
+        if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then return 0; fi
+        sleep 0.05
+    done
+    echo "stack: nothing listens on port $port after ${t}s" >&2
+    return 1
+}
+
+sanitizer_env() {
+    export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1:halt_on_error=1:log_path=$DIR/asan}
+    export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:log_path=$DIR/ubsan}
+    export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/tests/lsan.supp:print_suppressions=0}
+}
+
+start_redis() {
+    # shellcheck disable=SC1091
+    . "$DIR/env"
+    redis-server "$ROOT/conf/redis.conf" --port "$REDIS_PORT" --dir "$DIR" --save "" \
+        --logfile "$DIR/redis.log" --pidfile "$DIR/redis.pid" >/dev/null 2>&1 &
+    echo $! >"$DIR/redis.pidnum"
+    wait_port "$REDIS_PORT"
+}
+
+start_relay() { # index
+    local i=$1 port
+    # shellcheck disable=SC1091
+    . "$DIR/env"
+    port=$(echo "$RELAY_PORTS" | cut -d' ' -f$((i + 1)))
+    RELAY_PORT=$port "$B/ws-relay/chat-relay" >>"$DIR/relay$i.log" 2>&1 &
+    echo $! >"$DIR/relay$i.pid"
+    wait_port "$port"
+}
+
+stop_pidfile() { # file [signal]
+    local f=$1 sig=${2:-TERM} pid i
+    [ -f "$f" ] || return 0
+    pid=$(cat "$f")
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -"$sig" "$pid" 2>/dev/null || true
+        for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$f"
+}
+
+cmd_up() {
+    local relays=1 procs=2
+    while [ $# -gt 0 ]; do
+        case $1 in
+        --relays) relays=$2; shift 2 ;;
+        --api-procs) procs=$2; shift 2 ;;
+        *) echo "stack: unknown option $1" >&2; exit 2 ;;
+        esac
+    done
+    mkdir -p "$DIR"
+    sanitizer_env
+    [ -x "$B/fcgi-api/chat-api" ] || { echo "stack: $B/fcgi-api/chat-api not built" >&2; exit 1; }
+    [ -x "$B/ws-relay/chat-relay" ] || relays=0
+    local port redis_port relay_ports="" i
+    port=$(free_port)
+    redis_port=$(free_port)
+    for ((i = 0; i < relays; i++)); do relay_ports="$relay_ports $(free_port)"; done
+    relay_ports=${relay_ports# }
+    local prefix=${KEY_PREFIX:-chat:}
+    cat >"$DIR/env" <<EOT
+DIR=$DIR
+PORT=$port
+BASE_URL=http://127.0.0.1:$port
+REDIS_PORT=$redis_port
+REDIS_URL=redis://127.0.0.1:$redis_port/0
+RELAY_PORTS="$relay_ports"
+RELAYS=$relays
+KEY_PREFIX=$prefix
+B=$B
+EOT
+    # Everything the stack starts reads its configuration from here.
+    export REDIS_URL=redis://127.0.0.1:$redis_port/0 KEY_PREFIX=$prefix PORT=$port
+    export CHAT_CONF=${CHAT_CONF:-$ROOT/conf/chat.conf}
+    export LOG_LEVEL=${LOG_LEVEL:-info}
+    # Tests use the cheapest password hashing libsodium allows.
+    export PWHASH_OPSLIMIT=${PWHASH_OPSLIMIT:-1} PWHASH_MEMLIMIT=${PWHASH_MEMLIMIT:-8192}
+    start_redis
+    for ((i = 0; i < relays; i++)); do start_relay "$i"; done
+    write_lighttpd_conf "$DIR" "$port" "$relay_ports" "$procs"
+    lighttpd -D -f "$DIR/lighttpd.conf" >>"$DIR/lighttpd.out" 2>&1 &
+    echo $! >"$DIR/lighttpd.pidnum"
+    wait_port "$port"
+    cat "$DIR/env"
+}
+
+# write_lighttpd_conf DIR PORT "RELAY_PORTS" PROCS: config from conf/lighttpd.conf.
+write_lighttpd_conf() {
+    local dir=$1 port=$2 rports=$3 procs=$4 backends="" p
+    for p in $rports; do backends="$backends ( \"host\" => \"127.0.0.1\", \"port\" => $p ),"; done
+    # With no relay built yet, point /ws at a closed port so it answers 503.
+    [ -n "$backends" ] || backends=' ( "host" => "127.0.0.1", "port" => 9 ),'
+    {
+        echo "var.port = $port"
+        echo "var.www = \"$ROOT/www\""
+        echo "var.state = \"$dir\""
+        echo "var.api_bin = \"$B/fcgi-api/chat-api\""
+        echo "var.api_procs = $procs"
+        echo "var.relays = (${backends%,} )"
+        cat "$ROOT/conf/lighttpd.conf"
+    } >"$dir/lighttpd.conf"
+}
+
+cmd_down() {
+    local i rc=0
+    stop_pidfile "$DIR/lighttpd.pidnum"
+    for i in 0 1 2 3 4 5 6 7; do stop_pidfile "$DIR/relay$i.pid"; done
+    stop_pidfile "$DIR/redis.pidnum"
+    # Sanitizer reports from any process of the stack fail the test that used it.
+    if compgen -G "$DIR/asan*" >/dev/null || compgen -G "$DIR/ubsan*" >/dev/null; then
+        echo "stack: sanitizer reports in $DIR:" >&2
+        cat "$DIR"/asan* "$DIR"/ubsan* 2>/dev/null | head -60 >&2
+        rc=1
+    fi
+    if grep -l 'runtime error:\|AddressSanitizer' "$DIR"/*.log >/dev/null 2>&1; then
+        echo "stack: sanitizer output in logs:" >&2
+        grep -h -A20 'runtime error:\|AddressSanitizer' "$DIR"/*.log | head -60 >&2
+        rc=1
+    fi
+    return $rc
+}
+
+cmd=${1:-}
+DIR=${2:-}
+[ -n "$cmd" ] && [ -n "$DIR" ] || { sed -n '2,18p' "$0"; exit 2; }
+mkdir -p "$DIR"
+DIR=$(cd "$DIR" && pwd)
+shift 2
+case $cmd in
+up) cmd_up "$@" ;;
+down) cmd_down ;;
+redis-stop) stop_pidfile "$DIR/redis.pidnum" ;;
+redis-start) sanitizer_env; start_redis ;;
+relay-kill) stop_pidfile "$DIR/relay${1:-0}.pid" KILL ;;
+relay-restart) sanitizer_env; export CHAT_CONF=${CHAT_CONF:-$ROOT/conf/chat.conf}
+    . "$DIR/env"; export REDIS_URL KEY_PREFIX
+    stop_pidfile "$DIR/relay${1:-0}.pid"; start_relay "${1:-0}" ;;
+*) echo "stack: unknown command $cmd" >&2; exit 2 ;;
+esac
