@@ -4,12 +4,31 @@
 #include <stdio.h>
 #include <string.h>
 
+/* json-c's strict mode still takes single-quoted strings; RFC 8259 does not. True
+ * when a quote character appears outside a double-quoted string. */
+static int has_single_quote(const char *buf, size_t len)
+{
+    int in_str = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = buf[i];
+        if (in_str) {
+            if (c == '\\') i++;
+            else if (c == '"') in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == '\'') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 json_object *json_parse_object(const char *buf, size_t len, chat_rc *rc)
 {
     *rc = CHAT_EMALFORMED;
     if (len == 0 || len > (size_t)1 << 30) return NULL;
     /* json-c stops at a NUL byte; a NUL inside a request body is malformed. */
-    if (memchr(buf, '\0', len)) return NULL;
+    if (memchr(buf, '\0', len) || has_single_quote(buf, len)) return NULL;
     json_tokener *tok = json_tokener_new_ex(16);
     if (!tok) return NULL;
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
