@@ -42,28 +42,24 @@ static void test_keys(void **state)
 {
     char k[KEYS_MAX];
     keys_init("t:");
-    const struct { int line; size_t n; const char *want; } rows[] = {
-        {__LINE__, keys_user(k, sizeof k, "U1"), "t:user:U1"},
-        {__LINE__, keys_user_email(k, sizeof k, "a@b.co"), "t:user-email:a@b.co"},
-        {__LINE__, keys_session(k, sizeof k, "ab12"), "t:session:ab12"},
-        {__LINE__, keys_room(k, sizeof k, "R1"), "t:room:R1"},
-        {__LINE__, keys_rooms(k, sizeof k), "t:rooms"},
-        {__LINE__, keys_room_members(k, sizeof k, "R1"), "t:room:R1:members"},
-        {__LINE__, keys_user_rooms(k, sizeof k, "U1"), "t:user:U1:rooms"},
-        {__LINE__, keys_room_online(k, sizeof k, "R1"), "t:room:R1:online"},
-        {__LINE__, keys_chan_room(k, sizeof k, "R1"), "t:room:R1"},
-        {__LINE__, keys_chan_revoked(k, sizeof k), "t:revoked"},
-        {__LINE__, keys_chan_left(k, sizeof k), "t:left"},
+    /* Each row formats into its own buffer, then is compared with the spelling. */
+    static char b[11][KEYS_MAX];
+    const struct { int line; size_t n; const char *got, *want; } rows[] = {
+        {__LINE__, keys_user(b[0], KEYS_MAX, "U1"), b[0], "t:user:U1"},
+        {__LINE__, keys_user_email(b[1], KEYS_MAX, "a@b.co"), b[1], "t:user-email:a@b.co"},
+        {__LINE__, keys_session(b[2], KEYS_MAX, "ab12"), b[2], "t:session:ab12"},
+        {__LINE__, keys_room(b[3], KEYS_MAX, "R1"), b[3], "t:room:R1"},
+        {__LINE__, keys_rooms(b[4], KEYS_MAX), b[4], "t:rooms"},
+        {__LINE__, keys_room_members(b[5], KEYS_MAX, "R1"), b[5], "t:room:R1:members"},
+        {__LINE__, keys_user_rooms(b[6], KEYS_MAX, "U1"), b[6], "t:user:U1:rooms"},
+        {__LINE__, keys_room_online(b[7], KEYS_MAX, "R1"), b[7], "t:room:R1:online"},
+        {__LINE__, keys_chan_room(b[8], KEYS_MAX, "R1"), b[8], "t:room:R1"},
+        {__LINE__, keys_chan_revoked(b[9], KEYS_MAX), b[9], "t:revoked"},
+        {__LINE__, keys_chan_left(b[10], KEYS_MAX), b[10], "t:left"},
     };
-    (void)rows;
-    /* each call above overwrote k; re-run them one by one to compare */
-    size_t n = keys_user(k, sizeof k, "U1");
-    assert_int_equal(n, strlen("t:user:U1"));
-    assert_string_equal(k, "t:user:U1");
-    keys_room_members(k, sizeof k, "R1");
-    assert_string_equal(k, "t:room:R1:members");
-    keys_chan_revoked(k, sizeof k);
-    assert_string_equal(k, "t:revoked");
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        if (rows[i].n != strlen(rows[i].want) || strcmp(rows[i].got, rows[i].want))
+            fail_msg("row at line %d: got '%s' (%zu)", rows[i].line, rows[i].got, rows[i].n);
     assert_int_equal(keys_user(k, 5, "U1"), 0); /* does not fit */
     const char *id;
     size_t idn = keys_chan_room_id("t:room:R42", 10, &id);
