@@ -212,32 +212,33 @@ static int valid_command(const char *s, size_t len)
 
 /* Scan the line starting at p->line from p->scan on. Returns CHAT_OK with *len the
  * line length without its EOL and *next the offset after the LF; CHAT_AGAIN (with
- * p->scan advanced) when the line is incomplete; or a recorded error (limits, a NUL
- * or a bare CR in the frame head). */
+ * p->scan advanced) when the line is incomplete; or a recorded error.
+ *
+ * Every check is made at the byte that breaks it, in a fixed order, so the error a
+ * stream gets does not depend on how it was split into feeds (the fuzzer relies on
+ * this). A CR only counts toward the line length once it turns out not to be part of
+ * a CRLF, and then it is a "bare CR" error anyway. */
 static chat_rc take_line(stomp_parser *p, size_t *len, size_t *next)
 {
     const char *base = p->in + p->in_off;
-    size_t avail = p->in_len - p->in_off, i = p->scan;
-    while (i < avail && base[i] != '\n' && base[i] != '\0') i++;
-    if (i == avail) {
-        p->scan = avail;
-        /* +1: the line may still end in the CR of a CRLF. */
-        if (avail - p->line > p->lim.max_header_line + 1)
+    size_t avail = p->in_len - p->in_off, i;
+    for (i = p->scan; i < avail; i++) {
+        char c = base[i];
+        if (i >= p->lim.max_frame)
+            return fail(p, CHAT_ETOOLARGE, "frame exceeds %zu bytes", p->lim.max_frame);
+        if (c == '\n') break;
+        if (c == '\0') return fail(p, CHAT_EMALFORMED, "NUL byte in frame header");
+        if (i > p->line && base[i - 1] == '\r')
+            return fail(p, CHAT_EMALFORMED, "bare CR in frame header");
+        if (c != '\r' && i - p->line >= p->lim.max_header_line)
             return fail(p, CHAT_ETOOLARGE, "header line exceeds %zu bytes",
                         p->lim.max_header_line);
-        if (avail > p->lim.max_frame)
-            return fail(p, CHAT_ETOOLARGE, "frame exceeds %zu bytes", p->lim.max_frame);
+    }
+    if (i == avail) {
+        p->scan = avail;
         return CHAT_AGAIN;
     }
-    if (base[i] == '\0') return fail(p, CHAT_EMALFORMED, "NUL byte in frame header");
-    size_t end = i;
-    if (end > p->line && base[end - 1] == '\r') end--;
-    if (end - p->line > p->lim.max_header_line)
-        return fail(p, CHAT_ETOOLARGE, "header line exceeds %zu bytes", p->lim.max_header_line);
-    if (i + 1 > p->lim.max_frame)
-        return fail(p, CHAT_ETOOLARGE, "frame exceeds %zu bytes", p->lim.max_frame);
-    if (memchr(base + p->line, '\r', end - p->line))
-        return fail(p, CHAT_EMALFORMED, "bare CR in frame header");
+    size_t end = i > p->line && base[i - 1] == '\r' ? i - 1 : i;
     *len = end - p->line;
     *next = i + 1;
     return CHAT_OK;
@@ -327,6 +328,7 @@ static chat_rc emit(stomp_parser *p, stomp_frame *out, size_t body_len, size_t e
 chat_rc stomp_next(stomp_parser *p, stomp_frame *out)
 {
     if (p->err_rc != CHAT_OK) return p->err_rc;
+    if (!p->in) return CHAT_AGAIN; /* nothing buffered, so necessarily between frames */
     for (;;) {
         const char *base = p->in + p->in_off;
         size_t avail = p->in_len - p->in_off, len, next;
