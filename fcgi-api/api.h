@@ -1,0 +1,99 @@
+/* api.h - what the chat-api modules share: limits, the configuration read at start,
+ * the per-request context and the handler signature, and the handlers themselves.
+ *
+ * A request flows main.c -> router.c (which handler) -> http.c (body) -> sessions.c
+ * (who is asking) -> a handler in users.c / sessions.c / rooms.c -> http.c (response).
+ * Handlers never write to FastCGI and never pick an HTTP status for an error: they
+ * return a chat_rc and leave a message in the context with api_fail(); http.c maps it.
+ * This header deliberately knows nothing about libfcgi. */
+#ifndef CHAT_API_H
+#define CHAT_API_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "redis.h"
+#include "result.h"
+#include "token.h"
+
+#define API_BODY_MAX 16384 /* request body bytes (contract: 16 KiB) */
+#define API_ID_MAX 64      /* longest id accepted anywhere (valid_id) */
+#define API_NEW_ID_LEN 16  /* length of the ids this API creates */
+#define API_PARAMS_MAX 2   /* path parameters per route */
+#define API_NAME_MAX_CP 50
+#define API_ROOM_NAME_MAX_CP 100
+#define API_EMAIL_MAX 254
+#define API_PASSWORD_MIN_CP 8
+#define API_PASSWORD_MAX_CP 128
+#define API_PAGE_DEFAULT 20
+#define API_PAGE_MAX 100
+
+/* Read once at start (main.c) from cfg_* and never changed afterwards. */
+typedef struct api_cfg {
+    long session_ttl;          /* SESSION_TTL seconds */
+    long login_fail_limit;     /* LOGIN_FAIL_LIMIT failures ... */
+    long login_fail_window;    /* ... per LOGIN_FAIL_WINDOW seconds, then 429 */
+    unsigned long long pw_ops; /* PWHASH_OPSLIMIT */
+    size_t pw_mem;             /* PWHASH_MEMLIMIT bytes */
+    long redis_timeout_ms;     /* REDIS_TIMEOUT_MS */
+} api_cfg;
+
+/* Route flags. */
+enum { API_AUTH = 1, API_BODY = 2 };
+
+/* One request. Everything in it is owned by it and released by api_req_clear(),
+ * except redis and cfg (owned by main.c) and the FastCGI strings method, path and
+ * query point into (owned by libfcgi until FCGX_Finish_r). */
+typedef struct api_req {
+    const char *method;
+    const char *uri;           /* REQUEST_URI as sent: path plus optional ?query */
+    const char *query;         /* after '?', or "" */
+    const char *authorization; /* Authorization header or NULL */
+    char params[API_PARAMS_MAX][API_ID_MAX + 1];
+    size_t nparams;
+    json_object *body; /* parsed body for API_BODY routes, else NULL */
+    rconn *redis;
+    const api_cfg *cfg;
+
+    /* Set by api_auth(). */
+    char user_id[API_ID_MAX + 1];
+    char token_hash[TOKEN_HASH_LEN + 1];
+
+    /* The outcome: on success status + out (NULL for 204); on error err holds the
+     * message, allow the Allow header (405), retry_after the seconds for 429. */
+    int status;
+    json_object *out;
+    char err[200];
+    char allow[64];
+    long retry_after;
+} api_req;
+
+typedef chat_rc (*api_handler)(api_req *req);
+
+/* Record an error message (printf-style) in req and return rc, so handlers can write
+ * `return api_fail(req, CHAT_EINVALID, "name %s", why);`. Defined in http.c. */
+chat_rc api_fail(api_req *req, chat_rc rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Set the success response; req takes ownership of body (NULL for no body). */
+chat_rc api_reply(api_req *req, int status, json_object *body);
+/* Release what req owns and zero it (safe to call twice). */
+void api_req_clear(api_req *req);
+
+/* Middleware (sessions.c): Bearer token -> session -> req->user_id. CHAT_OK,
+ * CHAT_EUNAUTH or CHAT_EUNAVAIL. */
+chat_rc api_auth(api_req *req);
+
+/* Handlers, one per route (see the table in router.c). */
+chat_rc api_users_signup(api_req *req);
+chat_rc api_users_me(api_req *req);
+chat_rc api_users_my_rooms(api_req *req);
+chat_rc api_sessions_login(api_req *req);
+chat_rc api_sessions_logout(api_req *req);
+chat_rc api_rooms_create(api_req *req);
+chat_rc api_rooms_list(api_req *req);
+chat_rc api_rooms_get(api_req *req);
+chat_rc api_rooms_join(api_req *req);
+chat_rc api_rooms_leave(api_req *req);
+chat_rc api_health(api_req *req);
+
+#endif

@@ -1,0 +1,22 @@
+# fcgi-api/build.mk - the chat-api FastCGI responder.
+#
+#   $(B)/fcgi-api/chat-api   the program lighttpd starts (bin-path)
+#   $(B)/libapi.a            every fcgi-api object except main.o, for unit tests
+#
+# Objects come from the generic $(B)/%.o rule of the top Makefile.
+
+API_SRCS := $(wildcard fcgi-api/*.c)
+API_OBJS := $(API_SRCS:%.c=$(B)/%.o)
+API_MAIN_OBJ := $(B)/fcgi-api/main.o
+API_LIB := $(B)/libapi.a
+API_BIN := $(B)/fcgi-api/chat-api
+
+$(API_LIB): $(filter-out $(API_MAIN_OBJ),$(API_OBJS))
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(API_BIN): $(API_MAIN_OBJ) $(API_LIB) $(COMMON_LIB)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(API_MAIN_OBJ) $(API_LIB) $(COMMON_LIB) $(LIBS)
+
+ALL_BINS += $(API_BIN)

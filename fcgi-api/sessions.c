@@ -1,0 +1,111 @@
+/* sessions.c - login (POST /api/sessions), logout (DELETE /api/sessions/current)
+ * and the bearer-token middleware every authenticated route runs first.
+ *
+ * A token is shown to the client once and stored only as its SHA-256 (common/token.h).
+ * Login answers a wrong password and an unknown email with the same 401 after the
+ * same hashing work, and counts failures per email to answer 429 past the limit.
+ * It never logs tokens, passwords or hashes. Sign-up lives in users.c. */
+#include "password.h"
+#include "store.h"
+#include "valid.h"
+#include "view.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define WRONG_LOGIN "wrong email or password"
+
+chat_rc api_auth(api_req *req)
+{
+    const char *h = req->authorization;
+    if (!h || !*h) return api_fail(req, CHAT_EUNAUTH, "missing bearer token");
+    while (*h == ' ') h++;
+    if (strncasecmp(h, "Bearer ", 7) != 0) return api_fail(req, CHAT_EUNAUTH, "the Authorization scheme must be Bearer");
+    h += 7;
+    while (*h == ' ') h++;
+    size_t len = strlen(h);
+    while (len && h[len - 1] == ' ') len--;
+    if (!token_wellformed(h, len)) return api_fail(req, CHAT_EUNAUTH, "malformed bearer token");
+
+    char th[TOKEN_HASH_LEN + 1], uid[API_ID_MAX + 1];
+    token_hash(h, len, th);
+    chat_rc rc = api_store_session_get(req->redis, th, uid);
+    if (rc == CHAT_ENOTFOUND) return api_fail(req, CHAT_EUNAUTH, "invalid or expired token");
+    if (rc != CHAT_OK) return rc;
+    if (!valid_id(uid, strlen(uid))) return CHAT_EINTERNAL;
+    memcpy(req->token_hash, th, sizeof th);
+    memcpy(req->user_id, uid, sizeof uid);
+    return CHAT_OK;
+}
+
+/* Record a failed login for email (when it is a countable address) and answer 401.
+ * A failure to count is not reported over the 401: the attempt failed either way. */
+static chat_rc login_failed(api_req *req, const char *email, bool countable)
+{
+    if (countable) (void)api_store_login_fail_add(req->redis, email, req->cfg->login_fail_window);
+    return api_fail(req, CHAT_EUNAUTH, WRONG_LOGIN);
+}
+
+/* POST /api/sessions {"email","password"} -> 200 {"user","token"}. */
+chat_rc api_sessions_login(api_req *req)
+{
+    const char *email_in, *pw;
+    size_t email_len, pw_len;
+    char email[API_EMAIL_MAX + 1], pwhash[API_PWHASH_MAX + 1] = "", token[TOKEN_LEN + 1], th[TOKEN_HASH_LEN + 1];
+    api_user u;
+
+    chat_rc rc = api_field_str(req, "email", &email_in, &email_len);
+    if (rc == CHAT_OK) rc = api_field_str(req, "password", &pw, &pw_len);
+    if (rc != CHAT_OK) return rc;
+
+    /* An address that could never have signed up is simply unknown. */
+    bool countable = email_len <= API_EMAIL_MAX && valid_email(email_in, email_len) == CHAT_OK;
+    email[0] = '\0';
+    if (countable) {
+        for (size_t i = 0; i < email_len; i++)
+            email[i] = (email_in[i] >= 'A' && email_in[i] <= 'Z') ? (char)(email_in[i] - 'A' + 'a') : email_in[i];
+        email[email_len] = '\0';
+
+        long fails, ttl;
+        if ((rc = api_store_login_fails(req->redis, email, &fails, &ttl)) != CHAT_OK) return rc;
+        if (fails >= req->cfg->login_fail_limit) {
+            req->retry_after = ttl > 0 ? ttl : req->cfg->login_fail_window;
+            return api_fail(req, CHAT_ERATE, "too many failed logins for this email, try again in %ld s", req->retry_after);
+        }
+        rc = api_store_user_by_email(req->redis, email, &u, pwhash);
+    } else {
+        rc = CHAT_ENOTFOUND;
+    }
+    if (rc == CHAT_ENOTFOUND) {
+        api_password_burn(req->cfg, pw, pw_len);
+        return login_failed(req, email, countable);
+    }
+    if (rc != CHAT_OK) return rc;
+
+    bool ok = api_password_verify(pwhash, pw, pw_len);
+    sodium_memzero(pwhash, sizeof pwhash);
+    if (!ok) return login_failed(req, email, true);
+
+    token_new(token);
+    token_hash(token, TOKEN_LEN, th);
+    if ((rc = api_store_session_new(req->redis, th, u.id, req->cfg->session_ttl)) != CHAT_OK) return rc;
+    (void)api_store_login_fail_reset(req->redis, email);
+
+    snprintf(req->user_id, sizeof req->user_id, "%s", u.id);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "user", api_view_user(&u));
+    json_object_object_add(o, "token", json_object_new_string(token));
+    sodium_memzero(token, sizeof token);
+    return api_reply(req, 200, o);
+}
+
+/* DELETE /api/sessions/current -> 204. Deletes this token's session and tells the
+ * relays (revoked channel) to close STOMP sessions opened with it. */
+chat_rc api_sessions_logout(api_req *req)
+{
+    chat_rc rc = api_store_session_revoke(req->redis, req->token_hash);
+    if (rc != CHAT_OK) return rc;
+    return api_reply(req, 204, NULL);
+}

@@ -1,0 +1,330 @@
+/* store_rooms.c - rooms in Redis: create, join, leave, read, and the newest-first
+ * pages of the `rooms` sorted set. See store.h.
+ *
+ * The four structures (room hash, rooms zset, room members set, user rooms set) only
+ * change together, inside Lua scripts, so a member of a room that does not exist
+ * cannot appear. Reads are pipelined plain commands; they may see a room a moment
+ * before or after a concurrent join, never a half-made one. Nothing here decides
+ * what a client may do or how a room is shown. */
+#include "store.h"
+#include "keys.h"
+#include "log.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* KEYS: room, rooms, members, user rooms. ARGV: id name createdBy createdAt. */
+static api_script create_script = {.src =
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
+    "redis.call('HSET', KEYS[1], 'id', ARGV[1], 'name', ARGV[2], 'createdBy', ARGV[3], 'createdAt', ARGV[4])\n"
+    "redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])\n"
+    "redis.call('SADD', KEYS[3], ARGV[3])\n"
+    "redis.call('SADD', KEYS[4], ARGV[1])\n"
+    "return 1\n"};
+
+/* KEYS: room, members, user rooms. ARGV: user id, room id.
+ * Returns -1 when the room does not exist, else {memberCount, id, name, createdBy, createdAt}. */
+static api_script join_script = {.src =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+    "redis.call('SADD', KEYS[2], ARGV[1])\n"
+    "redis.call('SADD', KEYS[3], ARGV[2])\n"
+    "local h = redis.call('HMGET', KEYS[1], 'id', 'name', 'createdBy', 'createdAt')\n"
+    "return {redis.call('SCARD', KEYS[2]), h[1], h[2], h[3], h[4]}\n"};
+
+/* KEYS: room, members, user rooms. ARGV: user id, room id, "left" channel.
+ * Returns -1 when the room does not exist, 0 when the user was not a member, 1.
+ * A real leave is announced as "{roomId} {userId}" so relays end that user's
+ * subscriptions to the room. */
+static api_script leave_script = {.src =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+    "local n = redis.call('SREM', KEYS[2], ARGV[1])\n"
+    "redis.call('SREM', KEYS[3], ARGV[2])\n"
+    "if n == 1 then redis.call('PUBLISH', ARGV[3], ARGV[2] .. ' ' .. ARGV[1]) end\n"
+    "return n\n"};
+
+/* KEYS: rooms. ARGV: count [, score, id]. Up to count "id, score" pairs in
+ * newest-first order (score descending, then id descending by bytes, which is how
+ * ZREVRANGEBYSCORE orders ties) strictly after (score, id). Ids are compared byte by
+ * byte here because Lua's `<` follows the server's locale. */
+static api_script page_script = {.src =
+    "local n = tonumber(ARGV[1])\n"
+    "if ARGV[2] == nil then\n"
+    "  return redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', '-inf', 'WITHSCORES', 'LIMIT', 0, n)\n"
+    "end\n"
+    "local function before(a, b)\n"
+    "  for i = 1, math.min(#a, #b) do\n"
+    "    local x, y = a:byte(i), b:byte(i)\n"
+    "    if x ~= y then return x < y end\n"
+    "  end\n"
+    "  return #a < #b\n"
+    "end\n"
+    "local out = {}\n"
+    "local ties = redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[2], ARGV[2], 'WITHSCORES')\n"
+    "for i = 1, #ties, 2 do\n"
+    "  if #out < 2 * n and before(ties[i], ARGV[3]) then\n"
+    "    out[#out + 1] = ties[i]; out[#out + 1] = ties[i + 1]\n"
+    "  end\n"
+    "end\n"
+    "if #out < 2 * n then\n"
+    "  local rest = redis.call('ZREVRANGEBYSCORE', KEYS[1], '(' .. ARGV[2], '-inf', 'WITHSCORES', 'LIMIT', 0, n - #out / 2)\n"
+    "  for i = 1, #rest do out[#out + 1] = rest[i] end\n"
+    "end\n"
+    "return out\n"};
+
+/* Fill *r from the four HMGET values id name createdBy createdAt at v[0..3].
+ * Returns 1, 0 when the room is missing (id nil), -1 when the record is corrupt. */
+static int room_from(redisReply **v, api_room *r)
+{
+    if (v[0]->type == REDIS_REPLY_NIL) return 0;
+    char ts[24];
+    long t;
+    if (!api_store_copy(r->id, sizeof r->id, v[0]) || !api_store_copy(r->name, sizeof r->name, v[1]) ||
+        !api_store_copy(r->created_by, sizeof r->created_by, v[2]) || !api_store_copy(ts, sizeof ts, v[3]) ||
+        parse_long(ts, 0, INT64_MAX, &t) != 0) {
+        log_error("store", "problem=\"corrupt room record\"");
+        return -1;
+    }
+    r->created_at = t;
+    return 1;
+}
+
+/* Load rooms ids[0..n) (room hash and member count) with one pipeline into out[],
+ * which has room for n; rooms that no longer exist are skipped. *nout = rooms
+ * loaded. The ids stay owned by the caller. */
+static chat_rc load_rooms(rconn *c, char **ids, size_t n, api_room *out, size_t *nout)
+{
+    size_t appended = 0, want = 2 * n;
+    chat_rc rc = CHAT_OK;
+    *nout = 0;
+    for (size_t i = 0; i < n; i++) {
+        char kroom[KEYS_MAX], kmem[KEYS_MAX];
+        if (!keys_room(kroom, sizeof kroom, ids[i]) || !keys_room_members(kmem, sizeof kmem, ids[i])) {
+            rc = CHAT_EINTERNAL;
+            break;
+        }
+        if (rconn_append(c, "HMGET %s id name createdBy createdAt", kroom) != 0) break;
+        appended++;
+        if (rconn_append(c, "SCARD %s", kmem) != 0) break;
+        appended++;
+    }
+    if (rc == CHAT_OK && appended < want) rc = CHAT_EUNAVAIL;
+    /* Collect every reply appended, even after a failure, so none is left behind
+     * on the connection for the next command to read. */
+    for (size_t i = 0; i < appended; i += 2) {
+        redisReply *h = rconn_get_reply(c);
+        redisReply *s = i + 1 < appended ? rconn_get_reply(c) : NULL;
+        if (rc == CHAT_OK) rc = api_store_check(h, "room-load");
+        if (rc == CHAT_OK) rc = api_store_check(s, "room-count");
+        if (rc == CHAT_OK && (h->type != REDIS_REPLY_ARRAY || h->elements != 4 || s->type != REDIS_REPLY_INTEGER))
+            rc = CHAT_EINTERNAL;
+        if (rc == CHAT_OK) {
+            int got = room_from(h->element, &out[*nout]);
+            if (got < 0) rc = CHAT_EINTERNAL;
+            else if (got > 0) out[(*nout)++].member_count = s->integer;
+        }
+        if (h) freeReplyObject(h);
+        if (s) freeReplyObject(s);
+    }
+    return rc;
+}
+
+chat_rc api_store_room_create(rconn *c, const api_room *r)
+{
+    char kroom[KEYS_MAX], krooms[KEYS_MAX], kmem[KEYS_MAX], kur[KEYS_MAX], created[24];
+    if (!keys_room(kroom, sizeof kroom, r->id) || !keys_rooms(krooms, sizeof krooms) ||
+        !keys_room_members(kmem, sizeof kmem, r->id) || !keys_user_rooms(kur, sizeof kur, r->created_by))
+        return CHAT_EINTERNAL;
+    snprintf(created, sizeof created, "%lld", (long long)r->created_at);
+    const char *keys[] = {kroom, krooms, kmem, kur};
+    const char *args[] = {r->id, r->name, r->created_by, created};
+    redisReply *rep = api_store_eval(c, &create_script, 4, keys, 4, args);
+    chat_rc rc = api_store_check(rep, "room-create");
+    if (rc == CHAT_OK) rc = rep->type != REDIS_REPLY_INTEGER ? CHAT_EINTERNAL : rep->integer == 1 ? CHAT_OK : CHAT_ECONFLICT;
+    if (rep) freeReplyObject(rep);
+    return rc;
+}
+
+static int member_cmp(const void *a, const void *b)
+{
+    const api_member *x = a, *y = b;
+    int d = strcmp(x->name, y->name);
+    return d ? d : strcmp(x->id, y->id);
+}
+
+/* The members of room id (names from their user records) into a new array. */
+static chat_rc load_members(rconn *c, const char *id, api_member **members, size_t *n)
+{
+    char kmem[KEYS_MAX];
+    *members = NULL;
+    *n = 0;
+    if (!keys_room_members(kmem, sizeof kmem, id)) return CHAT_EINTERNAL;
+    redisReply *set = rconn_cmd(c, "SMEMBERS %s", kmem);
+    chat_rc rc = api_store_check(set, "room-members");
+    if (rc != CHAT_OK) goto done;
+    if (set->type != REDIS_REPLY_ARRAY) {
+        rc = CHAT_EINTERNAL;
+        goto done;
+    }
+    api_member *m = xcalloc(set->elements ? set->elements : 1, sizeof *m);
+    *members = m;
+    size_t appended = 0;
+    for (size_t i = 0; i < set->elements; i++) {
+        char kuser[KEYS_MAX];
+        if (!api_store_copy(m[i].id, sizeof m[i].id, set->element[i]) || !keys_user(kuser, sizeof kuser, m[i].id)) {
+            rc = CHAT_EINTERNAL;
+            break;
+        }
+        if (rconn_append(c, "HGET %s name", kuser) != 0) {
+            rc = CHAT_EUNAVAIL;
+            break;
+        }
+        appended++;
+    }
+    for (size_t i = 0; i < appended; i++) {
+        redisReply *r = rconn_get_reply(c);
+        if (rc == CHAT_OK) rc = api_store_check(r, "member-name");
+        /* A member without a user record (never expected) is shown without a name. */
+        if (rc == CHAT_OK && r->type != REDIS_REPLY_NIL && !api_store_copy(m[i].name, sizeof m[i].name, r))
+            rc = CHAT_EINTERNAL;
+        if (r) freeReplyObject(r);
+    }
+    if (rc == CHAT_OK) {
+        *n = set->elements;
+        qsort(m, *n, sizeof *m, member_cmp);
+    }
+done:
+    if (set) freeReplyObject(set);
+    if (rc != CHAT_OK) {
+        free(*members);
+        *members = NULL;
+    }
+    return rc;
+}
+
+chat_rc api_store_room_get(rconn *c, const char *id, api_room *r, api_member **members, size_t *nmembers)
+{
+    char *ids[] = {(char *)id};
+    size_t n;
+    chat_rc rc = load_rooms(c, ids, 1, r, &n);
+    if (rc == CHAT_OK && n == 0) rc = CHAT_ENOTFOUND;
+    if (rc == CHAT_OK && members) {
+        rc = load_members(c, id, members, nmembers);
+        /* Report the list actually returned, so count and list agree. */
+        if (rc == CHAT_OK) r->member_count = (long long)*nmembers;
+    }
+    return rc;
+}
+
+chat_rc api_store_room_join(rconn *c, const char *room_id, const char *user_id, api_room *r)
+{
+    char kroom[KEYS_MAX], kmem[KEYS_MAX], kur[KEYS_MAX];
+    if (!keys_room(kroom, sizeof kroom, room_id) || !keys_room_members(kmem, sizeof kmem, room_id) ||
+        !keys_user_rooms(kur, sizeof kur, user_id))
+        return CHAT_EINTERNAL;
+    const char *keys[] = {kroom, kmem, kur};
+    const char *args[] = {user_id, room_id};
+    redisReply *rep = api_store_eval(c, &join_script, 3, keys, 2, args);
+    chat_rc rc = api_store_check(rep, "room-join");
+    if (rc != CHAT_OK) goto done;
+    if (rep->type == REDIS_REPLY_INTEGER && rep->integer == -1) {
+        rc = CHAT_ENOTFOUND;
+    } else if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 5 || rep->element[0]->type != REDIS_REPLY_INTEGER ||
+               room_from(rep->element + 1, r) != 1) {
+        rc = CHAT_EINTERNAL;
+    } else {
+        r->member_count = rep->element[0]->integer;
+    }
+done:
+    if (rep) freeReplyObject(rep);
+    return rc;
+}
+
+chat_rc api_store_room_leave(rconn *c, const char *room_id, const char *user_id, bool *room_exists)
+{
+    char kroom[KEYS_MAX], kmem[KEYS_MAX], kur[KEYS_MAX], chan[KEYS_MAX];
+    *room_exists = false;
+    if (!keys_room(kroom, sizeof kroom, room_id) || !keys_room_members(kmem, sizeof kmem, room_id) ||
+        !keys_user_rooms(kur, sizeof kur, user_id) || !keys_chan_left(chan, sizeof chan))
+        return CHAT_EINTERNAL;
+    const char *keys[] = {kroom, kmem, kur};
+    const char *args[] = {user_id, room_id, chan};
+    redisReply *rep = api_store_eval(c, &leave_script, 3, keys, 3, args);
+    chat_rc rc = api_store_check(rep, "room-leave");
+    if (rc == CHAT_OK) {
+        if (rep->type != REDIS_REPLY_INTEGER) rc = CHAT_EINTERNAL;
+        else if (rep->integer == -1) rc = CHAT_ENOTFOUND;
+        else if (rep->integer == 0) *room_exists = true, rc = CHAT_ENOTFOUND;
+        else *room_exists = true;
+    }
+    if (rep) freeReplyObject(rep);
+    return rc;
+}
+
+/* Load rooms named by the string replies ids[0..n) into a new array. */
+static chat_rc load_room_list(rconn *c, redisReply **ids, size_t n, size_t stride, api_room **rooms, size_t *nrooms)
+{
+    char **names = xcalloc(n ? n : 1, sizeof *names);
+    *rooms = xcalloc(n ? n : 1, sizeof **rooms);
+    *nrooms = 0;
+    chat_rc rc = CHAT_OK;
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *e = ids[i * stride];
+        if (e->type != REDIS_REPLY_STRING || e->len > API_ID_MAX) {
+            rc = CHAT_EINTERNAL;
+            goto done;
+        }
+        names[i] = e->str;
+    }
+    rc = load_rooms(c, names, n, *rooms, nrooms);
+done:
+    free(names);
+    if (rc != CHAT_OK) {
+        free(*rooms);
+        *rooms = NULL;
+        *nrooms = 0;
+    }
+    return rc;
+}
+
+chat_rc api_store_rooms_page(rconn *c, int64_t after_score, const char *after_id, size_t count,
+                             api_room **rooms, size_t *n)
+{
+    char krooms[KEYS_MAX], cnt[24], score[24];
+    *rooms = NULL;
+    *n = 0;
+    if (!keys_rooms(krooms, sizeof krooms)) return CHAT_EINTERNAL;
+    snprintf(cnt, sizeof cnt, "%zu", count);
+    snprintf(score, sizeof score, "%lld", (long long)after_score);
+    const char *keys[] = {krooms};
+    const char *args[] = {cnt, score, after_id};
+    redisReply *rep = api_store_eval(c, &page_script, 1, keys, after_id ? 3 : 1, args);
+    chat_rc rc = api_store_check(rep, "rooms-page");
+    if (rc == CHAT_OK && (rep->type != REDIS_REPLY_ARRAY || rep->elements % 2 != 0)) rc = CHAT_EINTERNAL;
+    if (rc == CHAT_OK) rc = load_room_list(c, rep->element, rep->elements / 2, 2, rooms, n);
+    if (rep) freeReplyObject(rep);
+    return rc;
+}
+
+static int room_newest_first(const void *a, const void *b)
+{
+    const api_room *x = a, *y = b;
+    if (x->created_at != y->created_at) return x->created_at < y->created_at ? 1 : -1;
+    return -strcmp(x->id, y->id);
+}
+
+chat_rc api_store_user_rooms(rconn *c, const char *user_id, api_room **rooms, size_t *n)
+{
+    char kur[KEYS_MAX];
+    *rooms = NULL;
+    *n = 0;
+    if (!keys_user_rooms(kur, sizeof kur, user_id)) return CHAT_EINTERNAL;
+    redisReply *rep = rconn_cmd(c, "SMEMBERS %s", kur);
+    chat_rc rc = api_store_check(rep, "user-rooms");
+    if (rc == CHAT_OK && rep->type != REDIS_REPLY_ARRAY) rc = CHAT_EINTERNAL;
+    if (rc == CHAT_OK) rc = load_room_list(c, rep->element, rep->elements, 1, rooms, n);
+    if (rc == CHAT_OK) qsort(*rooms, *n, sizeof **rooms, room_newest_first);
+    if (rep) freeReplyObject(rep);
+    return rc;
+}
