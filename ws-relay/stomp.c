@@ -310,7 +310,8 @@ static chat_rc emit(stomp_parser *p, stomp_frame *out, size_t body_len, size_t e
     out->cmd = p->cmd;
     out->command = base;
     out->command_len = p->cmd_len;
-    out->headers = p->hdrs;
+    static stomp_header no_headers[1]; /* never NULL, even for a frame without headers */
+    out->headers = p->hdrs ? p->hdrs : no_headers;
     out->nheaders = p->nhdrs;
     out->body = base + p->body;
     out->body_len = body_len;

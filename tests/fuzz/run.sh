@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# run.sh SECONDS BIN_DIR NAME... - run the libFuzzer targets BIN_DIR/fuzz_NAME for
+# SECONDS each on BIN_DIR/corpus/NAME (seeded from tests/fuzz/corpus/NAME, keeping
+# what earlier runs found). Prints one line per target; on a crash prints
+# "FUZZ FAIL", the end of the log and the reproducer, and exits 1 after all targets.
+# Does not build anything (the Makefile does).
+set -u
+cd "$(dirname "$0")/../.."
+secs=$1 dir=$2
+shift 2
+failed=0
+for name in "$@"; do
+    bin=$dir/fuzz_$name work=$dir/corpus/$name art=$dir/artifacts/$name/ log=$dir/fuzz_$name.log
+    mkdir -p "$work" "$art"
+    cp -n tests/fuzz/corpus/"$name"/* "$work"/
+    printf '  FUZZ    %s (%ss)\n' "$name" "$secs"
+    "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        -artifact_prefix="$art" "$work" >"$log" 2>&1
+    rc=$?
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
+    if [ "$rc" -eq 0 ]; then
+        printf '  ok      fuzz_%s: %s runs, %s, corpus %s files\n' "$name" "${runs:-?}" \
+            "${cov:-cov: ?}" "$(ls "$work" | wc -l)"
+    else
+        printf 'FUZZ FAIL fuzz_%s (exit %d); log %s\n' "$name" "$rc" "$log"
+        tail -n 40 "$log"
+        printf 'reproduce: %s %s\n' "$bin" "$(ls -t "$art" | head -1 | sed "s|^|$art|")"
+        failed=1
+    fi
+done
+exit $failed
