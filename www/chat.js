@@ -27,6 +27,7 @@
     everConnected: false,
     failedConnects: 0,   // connection attempts since the last CONNECTED
     checkingToken: false,
+    receipts: 0,
     myRooms: [],
     myRoomIds: new Set(),
     allRooms: [],
@@ -234,6 +235,7 @@
   // ---- screens --------------------------------------------------------------------------
   function showScreen(name) {
     for (const s of ['login', 'rooms', 'chat']) $('screen-' + s).hidden = s !== name;
+    document.body.dataset.screen = name;
     clearInterval(state.refreshTimer);
     state.refreshTimer = null;
     if (name === 'rooms') {
@@ -505,6 +507,7 @@
       const wasConnected = state.connected;
       state.connected = false;
       state.subscription = null;
+      delete $('screen-chat').dataset.subscribed;
       if (!client.active) return;
       setConn(state.everConnected ? 'reconnecting' : 'connecting');
       if (wasConnected && state.room) addNotice('Connection lost. Reconnecting…', 'local');
@@ -539,6 +542,7 @@
     state.client = null;
     state.connected = false;
     state.subscription = null;
+    delete $('screen-chat').dataset.subscribed;
     setConn('offline');
     if (!client) return Promise.resolve();
     // Don't wait forever for a dead connection to close.
@@ -552,13 +556,21 @@
     const room = state.room;
     const client = state.client;
     if (!room || !client || !state.connected || state.subscription) return;
+    // The receipt tells when the subscription is in place (shown as data-subscribed).
+    const receipt = `sub-${room.id}-${++state.receipts}`;
+    client.watchForReceipt(receipt, () => {
+      if (state.room && state.room.id === room.id && state.subscription) {
+        $('screen-chat').dataset.subscribed = room.id;
+      }
+    });
     state.subscription = client.subscribe(`/topic/room/${room.id}`,
-      (frame) => onRoomMessage(room.id, frame));
+      (frame) => onRoomMessage(room.id, frame), { receipt });
   }
 
   function unsubscribeRoom() {
     const sub = state.subscription;
     state.subscription = null;
+    delete $('screen-chat').dataset.subscribed;
     if (sub && state.connected) {
       try { sub.unsubscribe(); } catch (e) { /* connection already gone */ }
     }
