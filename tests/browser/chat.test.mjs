@@ -254,6 +254,51 @@ test('leave and re-join from the list: each sees the other JOIN and LEAVE; names
   await waitNotice(pageB, 'join', 'Alice', { after: mark });
 });
 
+test('"All rooms" pages with More; "My rooms" lists only the caller\'s rooms', { timeout: 30_000 }, async () => {
+  const ctx = await newContext();
+  try {
+    const page = await newPage(ctx, 'C');
+    await logIn(page, { name: 'Carol', email: uniqueEmail('carol'), password: PASSWORD });
+    const tok = await token(page);
+    const made = [];
+    for (let i = 0; i < 22; i++) {
+      const r = await api('POST', '/api/rooms', { body: { name: `Carol's room ${i}` }, tok });
+      assert.equal(r.status, 201);
+      made.push(r.json.id);
+    }
+    // Everything there is, paged through the API itself.
+    const all = [];
+    for (let cursor = null, n = 0; n < 20; n++) {
+      const r = await api('GET', `/api/rooms?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { tok });
+      assert.equal(r.status, 200);
+      all.push(...r.json.rooms.map((x) => x.id));
+      cursor = r.json.next;
+      if (!cursor) break;
+    }
+    assert.ok(all.length > 22);
+
+    await page.click('#refresh-rooms');
+    await page.waitForFunction(() => document.querySelectorAll('#all-rooms li').length === 20);
+    assert.equal(await page.isVisible('#more-rooms'), true, 'More shown while there is a next page');
+    assert.equal(await page.locator('#my-rooms li').count(), 22);
+    // Newest first: the last room made is on top.
+    assert.equal(await page.locator('#all-rooms li').first().getAttribute('data-room-id'), made[21]);
+    while (await page.isVisible('#more-rooms')) {
+      const n = await page.locator('#all-rooms li').count();
+      await page.click('#more-rooms');
+      await page.waitForFunction((k) => document.querySelectorAll('#all-rooms li').length > k
+        || document.getElementById('more-rooms').hidden, n);
+    }
+    const shown = await page.locator('#all-rooms li').evaluateAll((els) => els.map((e) => e.dataset.roomId));
+    assert.deepEqual(shown, all, 'every room once, in the API order');
+    const lunch = page.locator(`#all-rooms li[data-room-id="${roomId}"] button`);
+    assert.equal(await lunch.textContent(), 'Join', 'not a member: Join');
+    assert.equal(await page.locator(`#all-rooms li[data-room-id="${made[0]}"] button`).textContent(), 'Open');
+  } finally {
+    await ctx.close();
+  }
+});
+
 test('a message that is HTML shows as text and runs nothing', { timeout: 30_000 }, async () => {
   const evil = '<img src=x onerror=alert(1)>';
   await say(pageA, evil);
