@@ -1,0 +1,57 @@
+/* lg_bench.h - what the load generator measures, on top of lg.h's connections.
+ *
+ * Pub/sub runs (the fan-out and latency modes are the same run, reported
+ * differently): S subscribers and P publishers in one room; publishers send
+ * msg_size-byte texts "lg <pub> <seq> <send-ns> xxx..." either at a fixed total rate
+ * or flat out (each publisher keeps at most `window` messages that some live
+ * subscriber has not received yet, so "flat out" is the highest rate the target
+ * sustains without growing its queues). Every subscriber checks per-publisher sequence
+ * numbers and records SEND->MESSAGE latency. Connection runs open idle subscribed
+ * sessions in steps and read the targets' RSS at each step.
+ *
+ * Results are printed as one `key=value ...` line each, starting with "result" or
+ * "step", for scripts to pick up. Nothing here parses flags or knows about Redis. */
+#ifndef LG_BENCH_H
+#define LG_BENCH_H
+
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "lg.h"
+
+#define LG_MAX_PIDS 8
+
+typedef struct lg_watch {
+    size_t n;
+    pid_t pid[LG_MAX_PIDS];
+    const char *label[LG_MAX_PIDS];
+} lg_watch;
+
+typedef struct lg_pubsub_opts {
+    size_t subs, pubs;
+    double rate;        /* total messages/s; 0 = flat out under the window */
+    unsigned window;    /* flat out: unacknowledged messages per publisher */
+    double warmup_s, duration_s, drain_s;
+    size_t concurrency; /* handshakes in flight while setting up */
+    const lg_watch *watch;
+} lg_pubsub_opts;
+
+typedef struct lg_conns_opts {
+    const size_t *steps; /* ascending connection counts */
+    size_t nsteps;
+    double settle_s;     /* pause before reading RSS at each step */
+    double hold_s;       /* keep the last step open this long */
+    size_t concurrency;
+    const lg_watch *watch;
+} lg_conns_opts;
+
+/* Run one pub/sub benchmark; the ctx has targets, peer and (chat) users set, with
+ * users 0..subs-1 subscribing and the next pubs users publishing, all in room 0.
+ * Prints one "result" line to out. Returns 0, or -1 when setup failed entirely. */
+int lg_bench_pubsub(lg_ctx *ctx, const lg_pubsub_opts *o, FILE *out);
+
+/* Open idle subscribed sessions (user i in room i / room_size) in steps; prints one
+ * "step" line per step. Stops early when over 1 % of a step's connections fail. */
+int lg_bench_conns(lg_ctx *ctx, const lg_conns_opts *o, FILE *out);
+
+#endif
