@@ -90,6 +90,8 @@ static int must_escape(uint32_t cp)
            (cp >= 0x2060 && cp <= 0x206F) || cp == 0xFEFF || (cp >= 0xFFF0 && cp <= 0xFFFF);
 }
 
+/* Append s[0..len) as a JSON string: runs that need no escaping are copied in one
+ * go; bytes that are not UTF-8 become \ufffd. Nothing is kept. */
 void sockjs_quote(struct buf *out, const char *s, size_t len)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -123,6 +125,7 @@ void sockjs_quote(struct buf *out, const char *s, size_t len)
     buf_putc(out, '"');
 }
 
+/* Append a[...] with the n messages; see sockjs_frame.h. */
 void sockjs_frame_messages(struct buf *out, const char *const *msgs, const size_t *lens,
                            size_t n)
 {
@@ -134,6 +137,7 @@ void sockjs_frame_messages(struct buf *out, const char *const *msgs, const size_
     buf_putc(out, ']');
 }
 
+/* Append c[code,"reason"]; see sockjs_frame.h. */
 void sockjs_frame_close(struct buf *out, int code, const char *reason)
 {
     if (!reason) reason = "";
@@ -152,6 +156,7 @@ struct scan {
     char *tmp;               /* NULL in the validating pass */
 };
 
+/* Skip JSON whitespace (space, tab, LF, CR; nothing else). */
 static void skip_ws(struct scan *sc)
 {
     while (sc->i < sc->len) {
@@ -285,6 +290,9 @@ static chat_rc scan_array(struct scan *sc, void (*cb)(void *, const char *, size
     return sc->i == sc->len ? CHAT_OK : CHAT_EMALFORMED;
 }
 
+/* Validate and measure in a first pass (no callbacks, no allocation), then decode
+ * into one buffer of the longest string and call cb per string. See sockjs_frame.h
+ * for the contract; the buffer is ours and freed here. */
 chat_rc sockjs_decode(const char *body, size_t len, size_t max_total,
                       void (*cb)(void *ud, const char *msg, size_t len), void *ud)
 {

@@ -76,6 +76,8 @@ static int cmd_is_raw(stomp_cmd c)
 
 /* ---- parser: set-up and input --------------------------------------------------- */
 
+/* Set up p with lim (NULL or zero fields: the defaults). p owns nothing yet; release
+ * it with stomp_parser_free(). */
 void stomp_parser_init(stomp_parser *p, const stomp_limits *lim)
 {
     static const stomp_limits def = STOMP_LIMITS_DEFAULT;
@@ -89,6 +91,8 @@ void stomp_parser_init(stomp_parser *p, const stomp_limits *lim)
     p->clen = SIZE_MAX;
 }
 
+/* Free what p owns (input, headers, scratch); frames it returned become invalid. Safe
+ * on NULL, on a zeroed parser and twice. */
 void stomp_parser_free(stomp_parser *p)
 {
     if (!p) return;
@@ -424,6 +428,7 @@ const char *stomp_header_get(const stomp_frame *f, const char *name, size_t *len
 
 /* ---- writer ------------------------------------------------------------------------- */
 
+/* Append s[0..len) to out with the four STOMP 1.2 escapes (\\ \n \r \c). */
 void stomp_escape(struct buf *out, const char *s, size_t len)
 {
     size_t run = 0; /* bytes of s[run..i) that need no escaping, appended in one go */

@@ -5,7 +5,7 @@
 #   make fuzz-smoke    run every target for 5 seconds (the test runner calls this)
 #
 # Each target runs on build/fuzz/corpus/<name>, seeded (without overwriting what
-# earlier runs found) from tests/fuzz/corpus/<name>. A crash prints "FUZZ FAIL", the
+# earlier runs found) from tests/fuzz/corpus/<name>. A crash prints "fuzz-FAIL", the
 # log tail and the reproducer path, and makes the target exit non-zero. Not part of
 # `all`: it needs clang.
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # run.sh SECONDS BIN_DIR NAME... - run the libFuzzer targets BIN_DIR/fuzz_NAME for
 # SECONDS each on BIN_DIR/corpus/NAME (seeded from tests/fuzz/corpus/NAME, keeping
-# what earlier runs found). Prints one line per target; on a crash prints
-# "FUZZ FAIL", the end of the log and the reproducer, and exits 1 after all targets.
+# what earlier runs found). Prints "fuzz-ok NAME ..." per clean target; on a crash
+# prints "fuzz-FAIL NAME ...", the end of the log and the reproducer, and exits 1 after
+# all targets (tests/run.sh counts those two line prefixes).
 # Does not build anything (the Makefile does).
 set -u
 cd "$(dirname "$0")/../.."
@@ -20,10 +21,10 @@ for name in "$@"; do
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
     if [ "$rc" -eq 0 ]; then
-        printf '  ok      fuzz_%s: %s runs, %s, corpus %s files\n' "$name" "${runs:-?}" \
+        printf 'fuzz-ok   %s: %s runs, %s, corpus %s files\n' "$name" "${runs:-?}" \
             "${cov:-cov: ?}" "$(ls "$work" | wc -l)"
     else
-        printf 'FUZZ FAIL fuzz_%s (exit %d); log %s\n' "$name" "$rc" "$log"
+        printf 'fuzz-FAIL %s: crashed (exit %d); log %s\n' "$name" "$rc" "$log"
         tail -n 40 "$log"
         printf 'reproduce: %s %s\n' "$bin" "$(ls -t "$art" | head -1 | sed "s|^|$art|")"
         failed=1
