@@ -12,7 +12,7 @@ import {
 
 const out = path.resolve(process.argv[2] || path.join(ROOT, 'docs/screenshot-chat.png'));
 const W = 620;
-const H = 560;
+const H = 610;
 
 const st = await stackUp();
 const browser = await launch();
