@@ -3,6 +3,7 @@
 #include "util.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,9 @@ void buf_reset(buf *b)
 /* Make room for extra more bytes plus the trailing NUL. */
 void buf_reserve(buf *b, size_t extra)
 {
-    if (b->mem && b->len + extra < b->cap) return;
+    if (b->mem && extra < b->cap - b->len) return;
+    /* Sizes anywhere near SIZE_MAX are a bug upstream, like running out of memory. */
+    if (extra > SIZE_MAX / 4 - b->len - b->head) abort();
     size_t want = b->len + extra + 1;
     size_t cap = b->cap ? b->cap : 64;
     while (cap < want) cap *= 2;
