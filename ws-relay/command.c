@@ -1,0 +1,541 @@
+/* command.c - what each STOMP command does: CONNECT/STOMP (token -> user through
+ * Redis), SUBSCRIBE (membership check, room channel), UNSUBSCRIBE, SEND (validation,
+ * then membership check and PUBLISH in one Lua script), DISCONNECT, ACK/NACK, and the
+ * ERRORs for everything else.
+ *
+ * A command that needs Redis becomes an `op`: it copies what it needs from the frame
+ * (frames live only until the next parse), holds a session reference, and pauses the
+ * session's input until the reply; replies therefore come back in request order. A
+ * reply for a session that has closed or given up waiting (gen changed) is dropped.
+ *
+ * Deliberately not here: frame parsing, the queue, heart-beats and closing
+ * (session.c), rooms and presence (rooms.c). */
+#include "session_int.h"
+#include "buf.h"
+#include "json.h"
+#include "keys.h"
+#include "log.h"
+#include "msg.h"
+#include "rds.h"
+#include "token.h"
+#include "util.h"
+#include "valid.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define SEND_DEST "/app/chat.sendMessage"
+#define ROOM_DEST "/topic/room/"
+#define MAX_MESSAGE_CP 1000
+#define SERVER_NAME "chat-relay/1.0"
+
+static int script_send;
+
+/* KEYS[1] members set, KEYS[2] room channel; ARGV[1] user id, ARGV[2] MESSAGE body.
+ * -1 when the user is not a member, else PUBLISH's count. One atomic step, so sends
+ * are ordered as the relay issued them and nobody outside the room can publish. */
+static const char send_lua[] =
+    "if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return -1 end\n"
+    "return redis.call('PUBLISH', KEYS[2], ARGV[2])\n";
+
+void cmd_init(void)
+{
+    script_send = rds_script_add(send_lua);
+}
+
+/* ---- ops: a command waiting on Redis ---------------------------------------------- */
+
+typedef struct op {
+    sess *s;
+    uint32_t gen;
+    char *receipt;          /* the frame's receipt header, or NULL */
+    size_t receipt_len;
+    char *room;             /* SUBSCRIBE: room id */
+    char *sub_id;           /* SUBSCRIBE: subscription id */
+    size_t sub_id_len;
+    char *user_id;          /* CONNECT: the id the token maps to */
+} op;
+
+/* New op for s (holds a reference) copying f's receipt header (f may be NULL). */
+static op *op_new(sess *s, const stomp_frame *f)
+{
+    op *o = xcalloc(1, sizeof *o);
+    o->s = s;
+    o->gen = s->gen;
+    sess_hold(s);
+    size_t len;
+    const char *r = f ? stomp_header_get(f, "receipt", &len) : NULL;
+    if (r) {
+        o->receipt = xstrndup(r, len);
+        o->receipt_len = len;
+    }
+    return o;
+}
+
+/* Whether the reply still matters to the session. */
+static bool op_live(const op *o)
+{
+    return o->s->state < SS_CLOSING && o->gen == o->s->gen;
+}
+
+/* Free o; when it was live the session resumes reading input. Drops o's reference,
+ * so the session may be freed here. */
+static void op_end(op *o)
+{
+    sess *s = o->s;
+    bool live = op_live(o) && s->waiting;
+    free(o->receipt);
+    free(o->room);
+    free(o->sub_id);
+    free(o->user_id);
+    free(o);
+    if (live) sess_resume(s);
+    sess_release(s);
+}
+
+static void op_error(op *o, chat_rc rc, const char *text)
+{
+    sess_error(o->s, rc, o->receipt, o->receipt_len, text);
+}
+
+/* ERROR for frame f (with its receipt-id). */
+static void frame_error(sess *s, const stomp_frame *f, chat_rc rc, const char *text)
+{
+    size_t len;
+    const char *r = stomp_header_get(f, "receipt", &len);
+    sess_error(s, rc, r, len, text);
+}
+
+/* ---- CONNECT / STOMP ------------------------------------------------------------------- */
+
+/* Highest of 1.2, 1.1, 1.0 listed in accept-version (comma separated), or 0. */
+static int pick_version(const char *v, size_t len)
+{
+    int best = 0;
+    for (size_t i = 0; i < len;) {
+        size_t j = i;
+        while (j < len && v[j] != ',') j++;
+        size_t a = i, b = j;
+        while (a < b && v[a] == ' ') a++;
+        while (b > a && v[b - 1] == ' ') b--;
+        if (b - a == 3 && v[a] == '1' && v[a + 1] == '.') {
+            int minor = v[a + 2] - '0';
+            if (minor >= 0 && minor <= 2 && 10 + minor > best) best = 10 + minor;
+        }
+        i = j + 1;
+    }
+    return best;
+}
+
+/* "cx,cy" in ms; values above a day are capped. 0 or -1 when malformed. */
+static int parse_heartbeat(const char *v, size_t len, unsigned *cx, unsigned *cy)
+{
+    unsigned long long x[2] = {0, 0};
+    int k = 0, digits = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (v[i] >= '0' && v[i] <= '9') {
+            if (x[k] < 86400000ull) x[k] = x[k] * 10 + (unsigned)(v[i] - '0');
+            digits++;
+        } else if (v[i] == ',' && k == 0 && digits) {
+            k = 1;
+            digits = 0;
+        } else if (v[i] != ' ') {
+            return -1;
+        }
+    }
+    if (k != 1 || !digits) return -1;
+    *cx = (unsigned)(x[0] > 86400000ull ? 86400000ull : x[0]);
+    *cy = (unsigned)(x[1] > 86400000ull ? 86400000ull : x[1]);
+    return 0;
+}
+
+static void auth_got_name(const redisReply *r, void *ud);
+
+/* GET session:{hash} answered: look the user's name up next. */
+static void auth_got_user(const redisReply *r, void *ud)
+{
+    op *o = ud;
+    sess *s = o->s;
+    if (!op_live(o)) goto done;
+    if (!r || r->type == REDIS_REPLY_ERROR) {
+        sess_error_close(s, CHAT_EUNAVAIL, NULL, 0, "chat service unavailable, try again", "redis-unavailable");
+        goto done;
+    }
+    if (r->type != REDIS_REPLY_STRING || !valid_id(r->str, r->len)) {
+        sess_error(s, CHAT_EUNAUTH, NULL, 0, "invalid or expired token");
+        goto done;
+    }
+    o->user_id = xstrndup(r->str, r->len);
+    char key[KEYS_MAX];
+    size_t klen = keys_user(key, sizeof key, o->user_id);
+    const char *argv[3] = {"HGET", key, "name"};
+    size_t lens[3] = {4, klen, 4};
+    if (rds_cmd(auth_got_name, o, 3, argv, lens) == CHAT_OK) return; /* o lives on */
+    sess_error_close(s, CHAT_EUNAVAIL, NULL, 0, "chat service unavailable, try again", "redis-unavailable");
+done:
+    op_end(o);
+}
+
+/* HGET user:{id} name answered: the session is open. */
+static void auth_got_name(const redisReply *r, void *ud)
+{
+    op *o = ud;
+    sess *s = o->s;
+    if (!op_live(o)) goto done;
+    if (!r || r->type == REDIS_REPLY_ERROR) {
+        sess_error_close(s, CHAT_EUNAVAIL, NULL, 0, "chat service unavailable, try again", "redis-unavailable");
+        goto done;
+    }
+    if (r->type != REDIS_REPLY_STRING) {
+        sess_error(s, CHAT_EUNAUTH, NULL, 0, "invalid or expired token");
+        goto done;
+    }
+    if (s->revoked) {
+        sess_error_close(s, CHAT_EUNAUTH, NULL, 0, "session revoked", "revoked");
+        goto done;
+    }
+    s->user_id = o->user_id;
+    o->user_id = NULL;
+    s->user_name = xstrndup(r->str, r->len);
+    s->state = SS_OPEN;
+    s->last_rx = s->last_tx = mono_ms();
+    rl_init(&s->rl, &sess_config()->send_rate, s->last_rx);
+
+    char hb[32];
+    const char *ver = s->version == 12 ? "1.2" : s->version == 11 ? "1.1" : "1.0";
+    snprintf(hb, sizeof hb, "%u,%u", s->hb_out, s->hb_in);
+    stomp_kv h[5] = {{"version", ver}, {"heart-beat", hb}, {"session", s->id},
+                     {"server", SERVER_NAME}, {"user-name", s->user_id}};
+    buf b;
+    buf_init(&b, 0);
+    stomp_write(&b, STOMP_CONNECTED, h, 5, NULL, 0);
+    sess_queue(s, &b);
+    buf_free(&b);
+    log_info("connect", "session=%s user=%s peer=%s version=%s heart-beat=%s", s->id,
+             s->user_id, s->peer, ver, hb);
+done:
+    op_end(o);
+}
+
+static void on_connect(sess *s, const stomp_frame *f)
+{
+    if (s->state != SS_NEW) {
+        frame_error(s, f, CHAT_EPROTOCOL, "already connected");
+        return;
+    }
+    size_t len;
+    const char *v = stomp_header_get(f, "accept-version", &len);
+    int version = v ? pick_version(v, len) : 10;
+    if (!version) {
+        frame_error(s, f, CHAT_EPROTOCOL, "supported protocol versions are 1.0, 1.1 and 1.2");
+        return;
+    }
+    unsigned cx = 0, cy = 0, hb = sess_config()->heartbeat_ms;
+    v = stomp_header_get(f, "heart-beat", &len);
+    if (v && parse_heartbeat(v, len, &cx, &cy) != 0) {
+        frame_error(s, f, CHAT_EPROTOCOL, "invalid heart-beat header");
+        return;
+    }
+    const char *tok = stomp_header_get(f, "passcode", &len);
+    if (!tok) {
+        tok = stomp_header_get(f, "Authorization", &len);
+        if (!tok) tok = stomp_header_get(f, "authorization", &len);
+        if (tok && len > 7 && strncasecmp(tok, "Bearer ", 7) == 0) {
+            tok += 7;
+            len -= 7;
+        } else {
+            tok = NULL;
+        }
+    }
+    if (!tok || !token_wellformed(tok, len)) {
+        frame_error(s, f, CHAT_EUNAUTH, tok ? "invalid or expired token" : "no token: send passcode or Authorization: Bearer");
+        return;
+    }
+    token_hash(tok, len, s->token_hash);
+    s->version = (uint8_t)version;
+    s->hb_out = hb && cy ? (cy > hb ? cy : hb) : 0; /* we send at most this far apart */
+    s->hb_in = hb && cx ? (cx > hb ? cx : hb) : 0;  /* the client promised this */
+
+    char key[KEYS_MAX];
+    size_t klen = keys_session(key, sizeof key, s->token_hash);
+    const char *argv[2] = {"GET", key};
+    size_t lens[2] = {3, klen};
+    op *o = op_new(s, NULL);
+    if (rds_cmd(auth_got_user, o, 2, argv, lens) != CHAT_OK) {
+        op_end(o);
+        sess_error_close(s, CHAT_EUNAVAIL, NULL, 0, "chat service unavailable, try again", "redis-unavailable");
+        return;
+    }
+    s->state = SS_AUTH;
+    sess_wait(s);
+}
+
+/* ---- SUBSCRIBE / UNSUBSCRIBE ------------------------------------------------------------ */
+
+/* Create the subscription o describes and attach it; RECEIPT if asked. */
+static void sub_attach(op *o)
+{
+    sess *s = o->s;
+    buf p;
+    buf_init(&p, 0);
+    msg_sub_prefix(&p, o->sub_id, o->sub_id_len);
+    sub *su = xcalloc(1, sizeof *su + o->sub_id_len + 1 + p.len);
+    char *d = (char *)(su + 1);
+    memcpy(d, o->sub_id, o->sub_id_len);
+    d[o->sub_id_len] = '\0';
+    memcpy(d + o->sub_id_len + 1, buf_data(&p), p.len);
+    su->id = d;
+    su->id_len = o->sub_id_len;
+    su->prefix = d + o->sub_id_len + 1;
+    su->prefix_len = p.len;
+    su->sess = s;
+    buf_free(&p);
+    su->snext = s->subs;
+    s->subs = su;
+    s->nsubs++;
+    rooms_attach(su, o->room, s->user_id, s->user_name);
+    log_debug("subscribe", "session=%s user=%s room=%s sub=%s", s->id, s->user_id, o->room,
+              log_q(0, su->id));
+    if (o->receipt) sess_receipt(s, o->receipt, o->receipt_len);
+}
+
+/* rooms_want's answer: the room's channel is subscribed here (or Redis went away). */
+static void sub_room_ready(void *ud, chat_rc rc)
+{
+    op *o = ud;
+    if (op_live(o)) {
+        if (rc == CHAT_OK) sub_attach(o);
+        else op_error(o, CHAT_EUNAVAIL, "chat service unavailable, subscription not made");
+    }
+    op_end(o);
+}
+
+/* SISMEMBER answered. */
+static void sub_checked(const redisReply *r, void *ud)
+{
+    op *o = ud;
+    if (!op_live(o)) goto done;
+    if (!r || r->type != REDIS_REPLY_INTEGER) {
+        op_error(o, CHAT_EUNAVAIL, "chat service unavailable, subscription not made");
+        goto done;
+    }
+    if (r->integer != 1) {
+        op_error(o, CHAT_EFORBIDDEN, "not a member of this room");
+        goto done;
+    }
+    chat_rc rc = rooms_want(o->room, sub_room_ready, o);
+    if (rc == CHAT_AGAIN) return; /* sub_room_ready ends o */
+    if (rc == CHAT_OK) sub_attach(o);
+    else op_error(o, CHAT_EUNAVAIL, "chat service unavailable, subscription not made");
+done:
+    op_end(o);
+}
+
+static void on_subscribe(sess *s, const stomp_frame *f)
+{
+    size_t dlen, idlen, alen;
+    const char *dest = stomp_header_get(f, "destination", &dlen);
+    const char *id = stomp_header_get(f, "id", &idlen);
+    const char *ack = stomp_header_get(f, "ack", &alen);
+    if (!id && s->version == 10) { /* 1.0: id optional; the destination names it */
+        id = dest;
+        idlen = dlen;
+    }
+    if (!dest || !id || idlen == 0) {
+        frame_error(s, f, CHAT_EPROTOCOL, "SUBSCRIBE needs destination and id headers");
+        return;
+    }
+    size_t plen = strlen(ROOM_DEST);
+    if (dlen <= plen || memcmp(dest, ROOM_DEST, plen) != 0 || !valid_id(dest + plen, dlen - plen)) {
+        frame_error(s, f, CHAT_ENOTFOUND, "unknown destination");
+        return;
+    }
+    if (ack && !((alen == 4 && memcmp(ack, "auto", 4) == 0) ||
+                 (alen == 6 && memcmp(ack, "client", 6) == 0) ||
+                 (alen == 17 && memcmp(ack, "client-individual", 17) == 0))) {
+        frame_error(s, f, CHAT_EPROTOCOL, "ack must be auto, client or client-individual");
+        return;
+    }
+    if (sess_sub_find(s, id, idlen)) {
+        frame_error(s, f, CHAT_EPROTOCOL, "subscription id already in use");
+        return;
+    }
+    if (s->nsubs >= sess_config()->max_subs) {
+        frame_error(s, f, CHAT_ETOOLARGE, "too many subscriptions");
+        return;
+    }
+    op *o = op_new(s, f);
+    o->room = xstrndup(dest + plen, dlen - plen);
+    o->sub_id = xstrndup(id, idlen);
+    o->sub_id_len = idlen;
+    char key[KEYS_MAX];
+    size_t klen = keys_room_members(key, sizeof key, o->room);
+    const char *argv[3] = {"SISMEMBER", key, s->user_id};
+    size_t lens[3] = {9, klen, strlen(s->user_id)};
+    if (rds_cmd(sub_checked, o, 3, argv, lens) != CHAT_OK) {
+        op_error(o, CHAT_EUNAVAIL, "chat service unavailable, subscription not made");
+        op_end(o);
+        return;
+    }
+    sess_wait(s);
+}
+
+static void on_unsubscribe(sess *s, const stomp_frame *f)
+{
+    size_t len;
+    const char *id = stomp_header_get(f, "id", &len);
+    if (!id && s->version == 10) id = stomp_header_get(f, "destination", &len);
+    if (!id) {
+        frame_error(s, f, CHAT_EPROTOCOL, "UNSUBSCRIBE needs an id header");
+        return;
+    }
+    /* An unknown id is not an error: the subscription may have been ended by the
+     * server (the user left the room) just before the client asked. */
+    sub *su = sess_sub_find(s, id, len);
+    if (su) sess_sub_free(s, su);
+    sess_receipt_for(s, f);
+}
+
+/* ---- SEND -------------------------------------------------------------------------------- */
+
+static void send_done(const redisReply *r, void *ud)
+{
+    op *o = ud;
+    if (!op_live(o)) goto done;
+    if (!r || r->type != REDIS_REPLY_INTEGER) {
+        if (r && r->type == REDIS_REPLY_ERROR) log_error("send", "problem=%s", log_q(0, r->str));
+        op_error(o, CHAT_EUNAVAIL, "chat service unavailable, message not sent");
+        goto done;
+    }
+    if (r->integer < 0) {
+        op_error(o, CHAT_EFORBIDDEN, "not a member of this room");
+        goto done;
+    }
+    if (o->receipt) sess_receipt(o->s, o->receipt, o->receipt_len);
+done:
+    op_end(o);
+}
+
+/* Validate the JSON body; on success *room and the trimmed text point into obj. */
+static chat_rc send_parse(json_object *obj, const char **room, const char **text,
+                          size_t *tlen, char *why, size_t whylen)
+{
+    size_t rlen, mlen;
+    const char *problem;
+    *room = json_get_str(obj, "roomId", &rlen);
+    if (!*room || !valid_id(*room, rlen)) {
+        snprintf(why, whylen, "roomId is missing or not a valid id");
+        return CHAT_EINVALID;
+    }
+    const char *m = json_get_str(obj, "message", &mlen);
+    if (!m) {
+        snprintf(why, whylen, "message is missing or not a string");
+        return CHAT_EINVALID;
+    }
+    if (valid_text(m, mlen, 1, MAX_MESSAGE_CP, VALID_ALLOW_NEWLINES, text, tlen, &problem) != CHAT_OK) {
+        snprintf(why, whylen, "message %s (1 to %d characters after trimming)", problem, MAX_MESSAGE_CP);
+        return CHAT_EINVALID;
+    }
+    return CHAT_OK;
+}
+
+static void on_send(sess *s, const stomp_frame *f)
+{
+    size_t dlen;
+    const char *dest = stomp_header_get(f, "destination", &dlen);
+    if (!dest) {
+        frame_error(s, f, CHAT_EPROTOCOL, "SEND needs a destination header");
+        return;
+    }
+    if (dlen != strlen(SEND_DEST) || memcmp(dest, SEND_DEST, dlen) != 0) {
+        frame_error(s, f, CHAT_ENOTFOUND, "unknown destination");
+        return;
+    }
+    if (!rl_take(&s->rl, &sess_config()->send_rate, mono_ms())) {
+        frame_error(s, f, CHAT_ERATE, "too many messages: this one was dropped");
+        return;
+    }
+    if (!rds_cmd_ready()) {
+        frame_error(s, f, CHAT_EUNAVAIL, "chat service unavailable, message not sent");
+        return;
+    }
+    chat_rc rc;
+    char why[128];
+    const char *room, *text;
+    size_t tlen;
+    json_object *obj = json_parse_object(f->body, f->body_len, &rc);
+    if (!obj) {
+        frame_error(s, f, CHAT_EINVALID, "body must be a JSON object {\"roomId\", \"message\"}");
+        return;
+    }
+    if (send_parse(obj, &room, &text, &tlen, why, sizeof why) != CHAT_OK) {
+        json_object_put(obj);
+        frame_error(s, f, CHAT_EINVALID, why);
+        return;
+    }
+    char id[MSG_ID_MAX], members[KEYS_MAX], chan[KEYS_MAX];
+    msg_next_id(id);
+    msg_fields mf = {.type = "CHAT", .id = id, .room_id = room, .sender_id = s->user_id,
+                     .sender = s->user_name, .sender_len = strlen(s->user_name),
+                     .text = text, .text_len = tlen, .ts = now_ms()};
+    buf body;
+    buf_init(&body, 0);
+    msg_body(&body, &mf);
+    size_t mlen = keys_room_members(members, sizeof members, room);
+    size_t clen = keys_chan_room(chan, sizeof chan, room);
+    json_object_put(obj);
+    const char *argv[4] = {members, chan, s->user_id, buf_data(&body)};
+    size_t lens[4] = {mlen, clen, strlen(s->user_id), body.len};
+    op *o = op_new(s, f);
+    rc = rds_eval(script_send, send_done, o, 2, 4, argv, lens);
+    buf_free(&body);
+    if (rc != CHAT_OK) {
+        op_error(o, CHAT_EUNAVAIL, "chat service unavailable, message not sent");
+        op_end(o);
+        return;
+    }
+    sess_wait(s);
+}
+
+/* ---- dispatch ----------------------------------------------------------------------------- */
+
+void cmd_dispatch(sess *s, const stomp_frame *f)
+{
+    if (f->cmd == STOMP_CONNECT || f->cmd == STOMP_STOMP) {
+        on_connect(s, f);
+        return;
+    }
+    if (s->state != SS_OPEN) {
+        frame_error(s, f, CHAT_EPROTOCOL, "the first frame must be CONNECT");
+        return;
+    }
+    switch (f->cmd) {
+    case STOMP_SEND: on_send(s, f); break;
+    case STOMP_SUBSCRIBE: on_subscribe(s, f); break;
+    case STOMP_UNSUBSCRIBE: on_unsubscribe(s, f); break;
+    case STOMP_DISCONNECT:
+        sess_receipt_for(s, f);
+        sess_close(s, "client-disconnect");
+        break;
+    case STOMP_ACK:
+    case STOMP_NACK: /* every subscription behaves as ack:auto */
+        sess_receipt_for(s, f);
+        break;
+    case STOMP_BEGIN:
+    case STOMP_COMMIT:
+    case STOMP_ABORT:
+        frame_error(s, f, CHAT_EPROTOCOL, "transactions not supported");
+        break;
+    case STOMP_CONNECTED:
+    case STOMP_MESSAGE:
+    case STOMP_RECEIPT:
+    case STOMP_ERROR:
+        frame_error(s, f, CHAT_EPROTOCOL, "that frame is sent by servers, not clients");
+        break;
+    default:
+        frame_error(s, f, CHAT_EPROTOCOL, "unknown command");
+        break;
+    }
+}

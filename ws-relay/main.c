@@ -1,0 +1,161 @@
+/* main.c - chat-relay: the STOMP-over-WebSocket relay process.
+ *
+ * Reads the configuration, creates the one libuv loop of the process and starts the
+ * three things that share it: the Redis connections (rds.c), the lws listener
+ * (relay.c) and a periodic sweep over sessions (heart-beats, timeouts). SIGINT and
+ * SIGTERM shut down cleanly: every session's subscriptions end (LEAVE published), the
+ * connections close, pending Redis replies are awaited briefly, the loop ends.
+ * More cores = more relay processes on other ports, never threads.
+ *
+ * Deliberately not here: anything a test could exercise below the process level. */
+#include "cfg.h"
+#include "keys.h"
+#include "log.h"
+#include "pubsub.h"
+#include "rds.h"
+#include "redis.h"
+#include "relay.h"
+#include "session.h"
+#include "token.h"
+#include "util.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+static uv_loop_t loop;
+static uv_signal_t sig_int, sig_term;
+static uv_timer_t sweep_timer;
+static int shutting_down;
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: chat-relay [--port N] [--help]\n"
+               "  STOMP 1.2 over WebSocket at /ws/websocket (subprotocols v12.stomp, v11.stomp,\n"
+               "  v10.stomp). Configuration: $CHAT_CONF or conf/chat.conf, environment wins;\n"
+               "  keys in docs/STOMP.md (RELAY_HOST, RELAY_PORT, REDIS_URL, HEARTBEAT_MS, ...).\n"
+               "  --port N   listen on port N (overrides RELAY_PORT)\n");
+}
+
+static void on_sweep(uv_timer_t *t)
+{
+    (void)t;
+    sess_sweep(mono_ms());
+}
+
+static void noop_close(uv_handle_t *h) { (void)h; }
+
+/* Shutdown: end sessions (their subscriptions queue LEAVE on the command connection),
+ * close the listener and connections, stop our timers and signal watchers, then let
+ * Redis answer what is pending and close. The loop ends when every handle is closed. */
+static void on_signal(uv_signal_t *h, int signum)
+{
+    (void)h;
+    if (shutting_down) return;
+    shutting_down = 1;
+    log_info("shutdown", "signal=%d sessions=%zu", signum, sess_count());
+    uv_signal_stop(&sig_int);
+    uv_signal_stop(&sig_term);
+    uv_close((uv_handle_t *)&sig_int, noop_close);
+    uv_close((uv_handle_t *)&sig_term, noop_close);
+    uv_timer_stop(&sweep_timer);
+    uv_close((uv_handle_t *)&sweep_timer, noop_close);
+    sess_shutdown_all();
+    relay_stop();
+    rds_shutdown();
+}
+
+/* Limits and settings from the configuration (docs/STOMP.md lists them). */
+static void read_conf(sess_conf *c, relay_conf *rc)
+{
+    memset(c, 0, sizeof *c);
+    c->limits.max_frame = (size_t)cfg_int("MAX_FRAME", 16384, 256, 16 << 20);
+    c->limits.max_headers = (size_t)cfg_int("MAX_HEADERS", 32, 1, 1024);
+    c->limits.max_header_line = (size_t)cfg_int("MAX_HEADER_LINE", 4096, 64, 1 << 20);
+    c->limits.max_pending = (size_t)cfg_int("MAX_PENDING", 65536, 256, 64 << 20);
+    if (c->limits.max_pending < c->limits.max_frame) c->limits.max_pending = c->limits.max_frame;
+    c->max_queue_bytes = (size_t)cfg_int("MAX_QUEUE_BYTES", 1 << 20, 4096, 1L << 30);
+    c->send_rate.burst = (uint32_t)cfg_int("SEND_BURST", 100, 1, 1000000);
+    c->send_rate.per_sec = (uint32_t)cfg_int("SEND_RATE", 20, 0, 1000000);
+    c->heartbeat_ms = (unsigned)cfg_int("HEARTBEAT_MS", 10000, 0, 3600000);
+    c->max_subs = (unsigned)cfg_int("MAX_SUBSCRIPTIONS", 100, 1, 100000);
+    c->connect_timeout_ms = (unsigned)cfg_int("CONNECT_TIMEOUT_MS", 10000, 100, 3600000);
+    c->redis_timeout_ms = (unsigned)cfg_int("REDIS_TIMEOUT_MS", 5000, 100, 600000);
+    char rid[9];
+    token_id(rid, 8);
+    rid[8] = '\0';
+    snprintf(c->relay_id, sizeof c->relay_id, "%s", rid);
+    rc->host = cfg_str("RELAY_HOST", "127.0.0.1");
+    rc->port = (int)cfg_int("RELAY_PORT", 8081, 1, 65535);
+    rc->rx_buffer = (size_t)cfg_int("RELAY_RX_BUFFER", 1024, 128, 1 << 20);
+}
+
+int main(int argc, char **argv)
+{
+    long port = -1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if (strcmp(a, "--port") == 0 && i + 1 < argc) v = argv[++i];
+        else if (strncmp(a, "--port=", 7) == 0) v = a + 7;
+        if (!v || parse_long(v, 1, 65535, &port) != 0) {
+            usage(stderr);
+            return 2;
+        }
+    }
+    char err[512];
+    if (cfg_load(cfg_default_path(), getenv("CHAT_CONF") != NULL, err, sizeof err) != 0) {
+        fprintf(stderr, "chat-relay: %s\n", err);
+        return 2;
+    }
+    log_init("chat-relay", cfg_str("LOG_LEVEL", "info"));
+    keys_init(cfg_str("KEY_PREFIX", "chat:"));
+    redis_url url;
+    const char *rurl = cfg_str("REDIS_URL", "redis://127.0.0.1:6379/0");
+    if (redis_url_parse(rurl, &url) != 0) {
+        log_error("config", "key=REDIS_URL problem=\"not a redis:// or unix:// URL\"");
+        return 2;
+    }
+    if (token_init() != 0) {
+        log_error("start", "problem=\"libsodium failed to initialise\"");
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+
+    sess_conf sc;
+    relay_conf rc;
+    read_conf(&sc, &rc);
+    if (port > 0) rc.port = (int)port;
+
+    int status = 1;
+    uv_loop_init(&loop);
+    sess_init(&sc); /* registers the Lua scripts: before rds_start */
+    if (rds_start(&loop, &url, ps_events()) != 0 || relay_start(&loop, &rc) != 0) {
+        rds_shutdown();
+        uv_run(&loop, UV_RUN_DEFAULT);
+        goto out;
+    }
+    uv_signal_init(&loop, &sig_int);
+    uv_signal_init(&loop, &sig_term);
+    uv_signal_start(&sig_int, on_signal, SIGINT);
+    uv_signal_start(&sig_term, on_signal, SIGTERM);
+    uv_timer_init(&loop, &sweep_timer);
+    uv_timer_start(&sweep_timer, on_sweep, sess_sweep_period(), sess_sweep_period());
+    log_info("start", "relay=%s host=%s port=%d redis=%s:%d heart-beat=%u", sc.relay_id, rc.host,
+             rc.port, url.is_unix ? "unix" : url.host, url.port, sc.heartbeat_ms);
+
+    uv_run(&loop, UV_RUN_DEFAULT);
+    status = 0;
+out:
+    relay_finish();
+    uv_run(&loop, UV_RUN_DEFAULT); /* let closing handles finish */
+    if (uv_loop_close(&loop) != 0) log_warn("shutdown", "problem=\"uv handles still open\"");
+    cfg_reset();
+    log_info("exit", "status=%d", status);
+    return status;
+}

@@ -1,0 +1,79 @@
+/* pubsub.c - Pub/Sub routing between rds.c and rooms/sessions; see pubsub.h. */
+#include "pubsub.h"
+#include "keys.h"
+#include "log.h"
+#include "rooms.h"
+#include "session.h"
+#include "valid.h"
+
+#include <string.h>
+
+static int is_chan(const char *chan, size_t len, size_t (*spell)(char *, size_t))
+{
+    char want[KEYS_MAX];
+    size_t n = spell(want, sizeof want);
+    return n == len && memcmp(want, chan, len) == 0;
+}
+
+int ps_parse_left(const char *msg, size_t len, const char **room, size_t *rlen,
+                  const char **user, size_t *ulen)
+{
+    const char *sp = memchr(msg, ' ', len);
+    if (!sp) return -1;
+    *room = msg;
+    *rlen = (size_t)(sp - msg);
+    *user = sp + 1;
+    *ulen = len - *rlen - 1;
+    return valid_id(*room, *rlen) && valid_id(*user, *ulen) ? 0 : -1;
+}
+
+static void on_message(const char *chan, size_t clen, const char *msg, size_t mlen)
+{
+    const char *id, *user;
+    size_t n, ulen;
+    if ((n = keys_chan_room_id(chan, clen, &id)) != 0) {
+        rooms_on_message(id, n, msg, mlen);
+    } else if (is_chan(chan, clen, keys_chan_revoked)) {
+        sess_revoke(msg, mlen);
+    } else if (is_chan(chan, clen, keys_chan_left)) {
+        if (ps_parse_left(msg, mlen, &id, &n, &user, &ulen) == 0) rooms_user_left(id, n, user, ulen);
+        else log_warn("pubsub", "problem=\"malformed left message\"");
+    }
+}
+
+static void on_subscribed(const char *chan, size_t len)
+{
+    const char *id;
+    if (keys_chan_room_id(chan, len, &id)) rooms_on_subscribed(chan, len);
+}
+
+static void on_unsubscribed(const char *chan, size_t len)
+{
+    const char *id;
+    if (keys_chan_room_id(chan, len, &id)) rooms_on_unsubscribed(chan, len);
+}
+
+/* Subscribe the fixed channels, then every room that has local subscribers. */
+static void on_sub_up(void)
+{
+    char chan[KEYS_MAX];
+    size_t n = keys_chan_revoked(chan, sizeof chan);
+    rds_subscribe(chan, n);
+    n = keys_chan_left(chan, sizeof chan);
+    rds_subscribe(chan, n);
+    rooms_resubscribe();
+}
+
+static const rds_events events = {
+    .on_message = on_message,
+    .on_subscribed = on_subscribed,
+    .on_unsubscribed = on_unsubscribed,
+    .on_sub_up = on_sub_up,
+    .on_sub_down = rooms_on_sub_down,
+    .on_cmd_reup = rooms_reassert,
+};
+
+const rds_events *ps_events(void)
+{
+    return &events;
+}

@@ -1,0 +1,244 @@
+/* relay.c - lws context/vhost, protocols, the WebSocket callback and the raw
+ * WebSocket transport for sessions; see relay.h.
+ *
+ * One protocol entry per STOMP subprotocol name (lws matches the client's
+ * Sec-WebSocket-Protocol list against the names), all sharing relay_cb; the first
+ * entry also serves plain HTTP and WebSocket upgrades that name no subprotocol. Each
+ * connection's user data is one pointer to its session. Frames are written only from
+ * SERVER_WRITEABLE, one lws_write per callback, from a single process-wide buffer with
+ * LWS_PRE headroom (lws copies or sends before returning, so one buffer serves every
+ * connection and idle sessions own no write buffer).
+ *
+ * Deliberately not here: STOMP semantics (session.c), SockJS (a colleague's module,
+ * to be reached from relay_http() and relay_ws_route()). */
+#include "relay.h"
+#include "buf.h"
+#include "log.h"
+#include "session.h"
+
+#include <libwebsockets.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* Per connection: lws allocates this as the wsi's user data. */
+typedef struct pss {
+    sess *s;
+} pss;
+
+enum relay_ws_route { ROUTE_REJECT = 0, ROUTE_STOMP };
+
+static struct lws_context *ctx;
+static buf wbuf;           /* the write buffer, LWS_PRE bytes of headroom */
+static int ctx_created;
+
+static int relay_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+                    void *in, size_t len);
+
+#define PROTO(name, id) {name, relay_cb, sizeof(pss), 0, id, NULL, 0}
+static struct lws_protocols protocols[] = {
+    PROTO("http", 0), /* first: HTTP, and WebSocket without a subprotocol */
+    PROTO("v12.stomp", 12),
+    PROTO("v11.stomp", 11),
+    PROTO("v10.stomp", 10),
+    {NULL, NULL, 0, 0, 0, NULL, 0}
+};
+
+static const struct lws_extension extensions[] = {
+    {"permessage-deflate", lws_extension_callback_pm_deflate,
+     "permessage-deflate; client_no_context_takeover; client_max_window_bits"},
+    {NULL, NULL, NULL}
+};
+
+/* ---- the WebSocket transport ------------------------------------------------------------ */
+
+static void ws_want_write(void *t)
+{
+    lws_callback_on_writable((struct lws *)t);
+}
+
+static void ws_rx_flow(void *t, int enable)
+{
+    lws_rx_flow_control((struct lws *)t, enable);
+}
+
+static void ws_close(void *t, int flush)
+{
+    struct lws *wsi = t;
+    if (flush) {
+        /* WRITEABLE writes what is left, then sess_out_take says CLOSE; this timeout
+         * only cuts a client that does not read. */
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 1);
+        lws_callback_on_writable(wsi);
+    } else {
+        lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+    }
+}
+
+static const sess_transport_ops ws_ops = {
+    .want_write = ws_want_write,
+    .rx_flow = ws_rx_flow,
+    .close = ws_close,
+};
+
+/* ---- routing hooks (SockJS will be added here) ----------------------------------------- */
+
+/* Which WebSocket endpoint the upgrade to path is for. */
+static enum relay_ws_route relay_ws_route(const char *path)
+{
+    if (strcmp(path, "/ws/websocket") == 0 || strcmp(path, "/websocket") == 0) return ROUTE_STOMP;
+    return ROUTE_REJECT;
+}
+
+/* A plain HTTP request for path. Returns what the lws callback returns. Only 404 for
+ * now: SockJS (/ws/info, /ws/{server}/{session}/{transport}) goes here. */
+static int relay_http(struct lws *wsi, const char *path, size_t len)
+{
+    (void)path;
+    (void)len;
+    if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "Not Found")) return -1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* ---- the callback ------------------------------------------------------------------------- */
+
+/* Client address for logs: X-Forwarded-For from a proxy in front, else the socket's. */
+static void peer_name(struct lws *wsi, char *out, size_t cap)
+{
+    if (lws_hdr_copy(wsi, out, (int)cap, WSI_TOKEN_X_FORWARDED_FOR) > 0) return;
+    lws_get_peer_simple(wsi, out, cap);
+}
+
+static void on_established(struct lws *wsi, pss *p)
+{
+    char peer[64] = "";
+    peer_name(wsi, peer, sizeof peer);
+    /* lws sized SO_SNDBUF to the (small) rx buffer; give fan-out bursts more room in
+     * the kernel before they queue in the session. */
+    int sndbuf = 65536;
+    setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    /* Compress each message on its own: no deflate window kept between messages,
+     * so idle sessions hold no zlib state. Valid for any permessage-deflate peer. */
+    lws_set_extension_option(wsi, "permessage-deflate", "client_no_context_takeover", NULL);
+    lws_set_extension_option(wsi, "permessage-deflate", "mem_level", "4");
+    p->s = sess_new(&ws_ops, wsi, peer);
+}
+
+static int on_writeable(struct lws *wsi, pss *p)
+{
+    if (!p->s) return -1;
+    buf_reset(&wbuf);
+    enum sess_out r = sess_out_take(p->s, &wbuf);
+    if (r == SESS_OUT_CLOSE) {
+        /* Returning -1 (or a timeout) makes lws drop the socket without a close frame
+         * (1006 at the client). Asking for a close with a status takes lws' polite
+         * path instead: it only marks the connection, sends the close frame from its
+         * own POLLOUT handling and waits briefly for the client's; nothing is freed
+         * here (and with libuv the final free is deferred to a uv close callback). */
+        lws_close_free_wsi(wsi, LWS_CLOSE_STATUS_NORMAL, "stomp session ended");
+        return 0;
+    }
+    if (r == SESS_OUT_NONE) return 0;
+    int n = lws_write(wsi, (unsigned char *)buf_data(&wbuf), wbuf.len, LWS_WRITE_TEXT);
+    if (n < (int)wbuf.len) return -1;
+    if (sess_out_ready(p->s)) lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static int relay_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+                    void *in, size_t len)
+{
+    pss *p = user;
+    char path[256];
+
+    switch (reason) {
+    case LWS_CALLBACK_HTTP:
+        return relay_http(wsi, in ? (const char *)in : "", len);
+
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        if (lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) <= 0) return 1;
+        return relay_ws_route(path) == ROUTE_REJECT;
+
+    case LWS_CALLBACK_ESTABLISHED:
+        on_established(wsi, p);
+        return 0;
+
+    case LWS_CALLBACK_RECEIVE:
+        if (p->s) sess_input(p->s, in, len);
+        return 0;
+
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return on_writeable(wsi, p);
+
+    case LWS_CALLBACK_CLOSED:
+        if (p->s) sess_transport_gone(p->s, "socket-closed");
+        p->s = NULL;
+        return 0;
+
+    default:
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}
+
+/* ---- context ------------------------------------------------------------------------------ */
+
+/* lws' own log lines, one per line through log.h. */
+static void lws_log(int level, const char *line)
+{
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
+    char msg[256];
+    snprintf(msg, sizeof msg, "%.*s", (int)n, line);
+    if (level & LLL_ERR) log_error("lws", "msg=%s", log_q(0, msg));
+    else log_warn("lws", "msg=%s", log_q(0, msg));
+}
+
+int relay_start(uv_loop_t *loop, const relay_conf *c)
+{
+    struct lws_context_creation_info info;
+    void *loops[1] = {loop};
+
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
+    buf_init(&wbuf, LWS_PRE);
+    for (size_t i = 0; protocols[i].name; i++) {
+        protocols[i].rx_buffer_size = c->rx_buffer;
+        protocols[i].tx_packet_size = 0x10000; /* whole frames per send(); lws buffers the rest */
+    }
+    memset(&info, 0, sizeof info);
+    info.port = c->port;
+    info.iface = c->host;
+    info.protocols = protocols;
+    info.extensions = extensions;
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+    info.foreign_loops = loops;
+    info.pcontext = &ctx;
+    info.server_string = "chat-relay";
+    info.gid = -1;
+    info.uid = -1;
+    ctx = lws_create_context(&info);
+    if (!ctx) {
+        log_error("listen", "host=%s port=%d problem=\"cannot create the listener (port busy?)\"",
+                  c->host, c->port);
+        buf_free(&wbuf);
+        return -1;
+    }
+    ctx_created = 1;
+    return 0;
+}
+
+void relay_stop(void)
+{
+    if (ctx) lws_context_destroy(ctx);
+}
+
+bool relay_stopped(void)
+{
+    return ctx == NULL;
+}
+
+void relay_finish(void)
+{
+    if (ctx) lws_context_destroy(ctx);
+    ctx = NULL;
+    if (ctx_created) buf_free(&wbuf);
+    ctx_created = 0;
+}

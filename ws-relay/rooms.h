@@ -1,0 +1,78 @@
+/* rooms.h - this relay's index of rooms with local subscribers, and presence.
+ *
+ * For each room with at least one local subscription (or one about to start) the
+ * relay subscribes the room's Redis channel once; when the last one ends it
+ * unsubscribes. A Redis message on the channel is turned into one shared MESSAGE
+ * tail and handed to every local subscription (rooms_hooks.deliver).
+ *
+ * Presence (JOIN/LEAVE): subscriptions are counted per (room, user) locally; only
+ * this relay's 0 -> 1 and 1 -> 0 transitions touch Redis, through one Lua script that
+ * HINCRBYs P room:{id}:online[user] (so the hash counts relays holding the user) and
+ * publishes JOIN when the total crosses 0 -> 1, LEAVE when it crosses 1 -> 0, in the
+ * same atomic step.
+ *
+ * Deliberately not here: STOMP (sessions own their subscriptions and frames), the
+ * Redis connections (rds.h), membership checks (done by the session before
+ * rooms_want). */
+#ifndef RELAY_ROOMS_H
+#define RELAY_ROOMS_H
+
+#include <stddef.h>
+#include "msg.h"
+#include "result.h"
+
+struct sess;
+struct room;
+struct room_user;
+
+/* One STOMP subscription to a room, owned by its session (allocated and freed there);
+ * rooms only links it into the room while attached. */
+typedef struct sub {
+    struct sub *rprev, *rnext;   /* the room's list (rooms.c) */
+    struct sub *snext;           /* the session's list (session.c) */
+    struct sess *sess;
+    struct room *room;           /* NULL when not attached */
+    struct room_user *ru;        /* the (room, user) counter while attached */
+    const char *id; size_t id_len;         /* the client's subscription id */
+    const char *prefix; size_t prefix_len; /* "MESSAGE\nsubscription:<id>\n" */
+} sub;
+
+typedef struct rooms_hooks {
+    /* Queue MESSAGE (su->prefix + m) for su's session (take a reference to keep m). */
+    void (*deliver)(sub *su, msg_shared *m);
+    /* End su as if its client had unsubscribed (the user left the room over REST):
+     * the session unlinks it, calls rooms_detach and frees it. */
+    void (*end)(sub *su);
+} rooms_hooks;
+
+typedef void (*rooms_ready_cb)(void *ud, chat_rc rc);
+
+/* Register the presence scripts and the hooks (copied). Before rds_start(). */
+void rooms_init(const rooms_hooks *h);
+
+/* Make sure the room's channel is subscribed here before a subscription attaches.
+ * CHAT_OK: it is, attach now (synchronously). CHAT_AGAIN: cb(ud, rc) is called once
+ * later with CHAT_OK (attach then) or CHAT_EUNAVAIL; the room is kept until then.
+ * CHAT_EUNAVAIL: the Pub/Sub connection is down. */
+chat_rc rooms_want(const char *room_id, rooms_ready_cb cb, void *ud);
+
+/* Link su into the room (after rooms_want said OK) for user user_id named name
+ * (both copied on the user's first subscription here). May publish JOIN. */
+void rooms_attach(sub *su, const char *room_id, const char *user_id, const char *name);
+/* Unlink su (no-op when not attached). May publish LEAVE and unsubscribe the room. */
+void rooms_detach(sub *su);
+
+/* ---- Pub/Sub events (pubsub.c routes them here) ---- */
+void rooms_on_message(const char *room_id, size_t id_len, const char *body, size_t len);
+void rooms_on_subscribed(const char *chan, size_t len);
+void rooms_on_unsubscribed(const char *chan, size_t len);
+void rooms_on_sub_down(void);      /* every room must be subscribed again */
+void rooms_resubscribe(void);      /* the Pub/Sub connection is back */
+void rooms_reassert(void);         /* the command connection is back: re-add counts */
+/* "{roomId} {userId}" from the left channel: end that user's local subscriptions to
+ * that room. */
+void rooms_user_left(const char *room_id, size_t rlen, const char *user_id, size_t ulen);
+
+size_t rooms_count(void);
+
+#endif

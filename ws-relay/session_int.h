@@ -1,0 +1,85 @@
+/* session_int.h - the session's insides, shared by session.c (life cycle, queue,
+ * heart-beats, closing) and command.c (one handler per STOMP command). Nothing else
+ * includes this file; transports use session.h.
+ *
+ * Reference counting: the transport holds one reference until sess_transport_gone();
+ * each Redis call in flight for the session holds one (see command.c's op). The
+ * session is freed when the last one is dropped, never inside code that still uses it.
+ * A Redis reply that comes back after the session closed, or after its command timed
+ * out (gen changed), is dropped. */
+#ifndef RELAY_SESSION_INT_H
+#define RELAY_SESSION_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "msg.h"
+#include "outq.h"
+#include "ratelimit.h"
+#include "rooms.h"
+#include "session.h"
+#include "stomp.h"
+#include "token.h"
+
+enum sess_state {
+    SS_NEW = 0,  /* waiting for CONNECT */
+    SS_AUTH,     /* CONNECT received, token being looked up */
+    SS_OPEN,     /* authenticated */
+    SS_CLOSING,  /* finished: flushing the last frames, then the transport closes */
+    SS_GONE      /* the transport is gone; only pending Redis replies keep it alive */
+};
+
+struct sess {
+    sess *prev, *next;              /* every session not yet GONE (for sweeps) */
+    const sess_transport_ops *ops;
+    void *t;                        /* NULL once GONE */
+    unsigned refs;
+    uint8_t state;                  /* enum sess_state */
+    uint8_t version;                /* negotiated: 10, 11 or 12 */
+    bool waiting;                   /* a command waits on Redis: frames stay queued */
+    bool pumping;                   /* inside pump(): no re-entry */
+    bool hb_due;                    /* a heart-beat EOL should be sent */
+    bool revoked;                   /* logout seen while authenticating */
+    bool killed;                    /* ops->close(t, 0) already called */
+    uint32_t gen;                   /* bumped when a waiting command is abandoned */
+    stomp_parser *parser;           /* NULL while no input is pending */
+    outq q;
+    sub *subs;
+    unsigned nsubs;
+    uint32_t hb_out, hb_in;         /* negotiated heart-beat periods in ms, 0 = off */
+    int64_t created, last_rx, last_tx, op_started, closing_since; /* mono ms */
+    rl_bucket rl;
+    char *user_id, *user_name;      /* set when OPEN */
+    const char *close_reason;       /* static string for the disconnect log line */
+    char token_hash[TOKEN_HASH_LEN + 1]; /* from CONNECT on, for logout */
+    char id[MSG_ID_MAX];
+    char peer[48];
+};
+
+/* ---- session.c services for command.c ---- */
+void sess_hold(sess *s);
+void sess_release(sess *s);           /* may free s */
+/* Queue a control frame (copied) and ask the transport to write. */
+void sess_queue(sess *s, const struct buf *frame);
+/* RECEIPT for frame f if it has a receipt header. */
+void sess_receipt_for(sess *s, const stomp_frame *f);
+void sess_receipt(sess *s, const char *receipt, size_t len);
+/* ERROR with the contract's slug for rc; closes unless msg_error_closes(rc) is
+ * false. receipt may be NULL. text is the human-readable body. */
+void sess_error(sess *s, chat_rc rc, const char *receipt, size_t rlen, const char *text);
+/* Same, but always closes (slow consumer, revoked session). */
+void sess_error_close(sess *s, chat_rc rc, const char *receipt, size_t rlen,
+                      const char *text, const char *reason);
+/* Finish the session after what is queued (DISCONNECT). */
+void sess_close(sess *s, const char *reason);
+/* A command starts / stops waiting on Redis (input processing pauses meanwhile). */
+void sess_wait(sess *s);
+void sess_resume(sess *s);
+/* Unlink su from s, end its room membership (LEAVE as needed) and free it. */
+void sess_sub_free(sess *s, sub *su);
+sub *sess_sub_find(sess *s, const char *id, size_t len);
+
+/* ---- command.c ---- */
+void cmd_init(void);                  /* registers the SEND script */
+void cmd_dispatch(sess *s, const stomp_frame *f);
+
+#endif
