@@ -18,8 +18,12 @@ chat_rc api_password_hash(const api_cfg *cfg, const char *pw, size_t len, char *
 /* Does pw match the stored hash? */
 bool api_password_verify(const char *hash, const char *pw, size_t len);
 
-/* Spend the work of one verification against a dummy hash of the configured cost,
- * always "failing". The dummy is made on first use and kept for the process. */
+/* Make the dummy hash (once per process, at the configured cost). Login calls it
+ * for every attempt before looking the email up, so the one-time cost of making it
+ * falls on known and unknown emails alike. */
+void api_password_prepare(const api_cfg *cfg);
+
+/* Spend the work of one verification against the dummy hash, always "failing". */
 void api_password_burn(const api_cfg *cfg, const char *pw, size_t len);
 
 #endif

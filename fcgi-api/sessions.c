@@ -60,6 +60,7 @@ chat_rc api_sessions_login(api_req *req)
     if (rc == CHAT_OK) rc = api_field_str(req, "password", &pw, &pw_len);
     if (rc != CHAT_OK) return rc;
 
+    api_password_prepare(req->cfg);
     /* An address that could never have signed up is simply unknown. */
     bool countable = email_len <= API_EMAIL_MAX && valid_email(email_in, email_len) == CHAT_OK;
     email[0] = '\0';
