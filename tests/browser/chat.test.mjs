@@ -132,7 +132,7 @@ test('two users sign up with the one button; the user id is shown; token per tab
     await waitConnected(page);
   }
   assert.notEqual(alice.id, bob.id);
-  console.log(`# transport used: ${await pageA.locator('#conn').getAttribute('data-transport')}`);
+  console.log(`transport used: ${await pageA.locator('#conn').getAttribute('data-transport')}`);
 });
 
 test('the same button logs in again; a wrong password is reported as such', { timeout: 30_000 }, async () => {
