@@ -1,7 +1,8 @@
 /* lg_bench.h - what the load generator measures, on top of lg.h's connections.
  *
  * Pub/sub runs (the fan-out and latency modes are the same run, reported
- * differently): S subscribers and P publishers in one room; publishers send
+ * differently; one run may measure several phases, e.g. flat out and then 10, 50
+ * and 90 % of the rate it found): S subscribers and P publishers in one room; publishers send
  * msg_size-byte texts "lg <pub> <seq> <send-ns> xxx..." either at a fixed total rate
  * or flat out (each publisher keeps at most `window` messages that some live
  * subscriber has not received yet, so "flat out" is the highest rate the target
@@ -27,9 +28,19 @@ typedef struct lg_watch {
     const char *label[LG_MAX_PIDS];
 } lg_watch;
 
+#define LG_MAX_PHASES 32
+
+/* One measured phase: a fixed total rate (messages/s; 0 = flat out under the
+ * window), or pct > 0: that percentage of the median flat-out publish rate of the
+ * phases before it. */
+typedef struct lg_phase {
+    double rate, pct;
+} lg_phase;
+
 typedef struct lg_pubsub_opts {
     size_t subs, pubs;
-    double rate;        /* total messages/s; 0 = flat out under the window */
+    const lg_phase *phases;
+    size_t nphases;
     unsigned window;    /* flat out: unacknowledged messages per publisher */
     double warmup_s, duration_s, drain_s;
     size_t concurrency; /* handshakes in flight while setting up */
@@ -47,7 +58,8 @@ typedef struct lg_conns_opts {
 
 /* Run one pub/sub benchmark; the ctx has targets, peer and (chat) users set, with
  * users 0..subs-1 subscribing and the next pubs users publishing, all in room 0.
- * Prints one "result" line to out. Returns 0, or -1 when setup failed entirely. */
+ * The connections are set up once, then each phase is measured in turn on them and
+ * prints one "result" line to out. Returns 0, or -1 when setup failed entirely. */
 int lg_bench_pubsub(lg_ctx *ctx, const lg_pubsub_opts *o, FILE *out);
 
 /* Open idle subscribed sessions (user i in room i / room_size) in steps; prints one

@@ -92,7 +92,8 @@ int lg_prep(const char *url, const char *prefix, size_t n, size_t room_size,
     char tag[7];
     token_id(tag, 6);
     char key[KEYS_MAX], key2[KEYS_MAX], name[64], email[96], now[24], hash[TOKEN_HASH_LEN + 1];
-    snprintf(now, sizeof now, "%" PRId64, now_ms());
+    int64_t t0 = now_ms();
+    snprintf(now, sizeof now, "%" PRId64, t0);
     int rc = -1;
     for (size_t i = 0; i < n; i++) {
         snprintf(out->id[i], LG_ID_MAX, "lg%su%zu", tag, i);
@@ -114,11 +115,11 @@ int lg_prep(const char *url, const char *prefix, size_t n, size_t room_size,
         snprintf(name, sizeof name, "bench room %zu", r);
         keys_room(key, sizeof key, out->room[r]);
         const char *creator = n ? out->id[r * room_size < n ? r * room_size : 0] : "nobody";
-        const char *hset[] = {"HSET", key, "id", out->room[r], "name", name, "createdBy", creator, "createdAt", now};
+        char created[32]; /* a millisecond apart, so "newest first" is well defined */
+        snprintf(created, sizeof created, "%" PRId64, t0 + (int64_t)r);
+        const char *hset[] = {"HSET", key, "id", out->room[r], "name", name, "createdBy", creator, "createdAt", created};
         keys_rooms(key2, sizeof key2);
-        char score[32];
-        snprintf(score, sizeof score, "%" PRId64, now_ms() + (int64_t)r);
-        const char *zadd[] = {"ZADD", key2, score, out->room[r]};
+        const char *zadd[] = {"ZADD", key2, created, out->room[r]};
         if (cmd(&p, 10, hset) || cmd(&p, 4, zadd)) goto out;
     }
     for (size_t i = 0; i < n; i++) {

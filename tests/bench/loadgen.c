@@ -40,7 +40,9 @@ typedef struct flags {
     size_t nurls;
     size_t subs, pubs, users, rooms, room_size, concurrency, sources;
     size_t steps[MAX_STEPS], nsteps;
-    double rate, warmup, duration, drain, settle, hold;
+    lg_phase phases[LG_MAX_PHASES];
+    size_t nphases;
+    double warmup, duration, drain, settle, hold;
     unsigned window, size;
     lg_watch watch;
 } flags;
@@ -58,8 +60,12 @@ static void usage(FILE *f)
           "  --pid LABEL=PID       watch a server process: CPU (pubsub), RSS (conns); repeatable\n"
           "  --sources N           bind to 127.0.0.2..127.0.0.(N+1) (default: one per 20000 conns)\n"
           "  --concurrency N       handshakes in flight while connecting (default 256)\n"
-          "pubsub: --subs N (50) --pubs P (1) --rate MSG/S (0 = flat out) --window W (64)\n"
-          "        --size BYTES (100) --warmup S (1) --duration S (3) --drain S (2)\n"
+          "pubsub: --subs N (50) --pubs P (1) --window W (64) --size BYTES (100)\n"
+          "        --rate R[,R...]  one measured phase per entry, on the same connections:\n"
+          "                 messages/s in total, 0 = flat out (at most W messages per\n"
+          "                 publisher not yet received by every subscriber), or N% =\n"
+          "                 N % of the median flat-out rate of the phases before (default 0)\n"
+          "        --warmup S (1) --duration S (3) --drain S (2)   per phase\n"
           "conns:  --steps N,N,... (1000) --room-size K (10) --settle S (1) --hold S (0)\n"
           "prep:   --users N (1) --rooms R (1) --room-size K (users per room; default all)\n"
           "redis-sub: --channel C --duration S (10): counts messages, reports the rate\n"
@@ -103,6 +109,19 @@ static int parse_flags(int argc, char **argv, flags *f)
             if (!eq || f->watch.n == LG_MAX_PIDS || parse_long(eq + 1, 1, 1 << 30, &pid)) goto bad;
             f->watch.label[f->watch.n] = xstrndup(v, (size_t)(eq - v));
             f->watch.pid[f->watch.n++] = (pid_t)pid;
+        } else if (!strcmp(k, "--rate")) {
+            /* A comma-separated list: numbers (0 = flat out) or "N%" of the peak. */
+            char *copy = xstrdup(v), *save = NULL;
+            f->nphases = 0;
+            for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                size_t tl = strlen(t);
+                int pct = tl > 1 && t[tl - 1] == '%';
+                if (pct) t[tl - 1] = '\0';
+                double x;
+                if (f->nphases == LG_MAX_PHASES || num(t, &x) || (pct && x <= 0)) { free(copy); goto bad; }
+                f->phases[f->nphases++] = pct ? (lg_phase){0, x} : (lg_phase){x, 0};
+            }
+            free(copy);
         } else if (!strcmp(k, "--steps")) {
             char *copy = xstrdup(v), *save = NULL;
             f->nsteps = 0;
@@ -120,7 +139,6 @@ static int parse_flags(int argc, char **argv, flags *f)
         else if (!strcmp(k, "--room-size")) f->room_size = (size_t)d;
         else if (!strcmp(k, "--concurrency")) f->concurrency = (size_t)d;
         else if (!strcmp(k, "--sources")) f->sources = (size_t)d;
-        else if (!strcmp(k, "--rate")) f->rate = d;
         else if (!strcmp(k, "--window")) f->window = (unsigned)d;
         else if (!strcmp(k, "--size")) f->size = (unsigned)d;
         else if (!strcmp(k, "--warmup")) f->warmup = d;
@@ -286,7 +304,8 @@ int main(int argc, char **argv)
 
     int rc;
     if (is_pubsub) {
-        lg_pubsub_opts o = {.subs = f.subs, .pubs = f.pubs, .rate = f.rate, .window = f.window,
+        if (f.nphases == 0) f.phases[f.nphases++] = (lg_phase){0, 0};
+        lg_pubsub_opts o = {.subs = f.subs, .pubs = f.pubs, .phases = f.phases, .nphases = f.nphases, .window = f.window,
                             .warmup_s = f.warmup, .duration_s = f.duration, .drain_s = f.drain,
                             .concurrency = f.concurrency, .watch = &f.watch};
         rc = lg_bench_pubsub(&ctx, &o, stdout) == 0 ? 0 : 1;
