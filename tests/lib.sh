@@ -12,7 +12,7 @@
 # Output is one "ok - ..." / "not ok - ..." line per assertion; tests/run.sh counts
 # them. A script that dies early is counted as a failure by the runner.
 set -uo pipefail
-TESTS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TESTS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 T_PASS=0
 T_FAIL=0
 STACK_DIR=""
