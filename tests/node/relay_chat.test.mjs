@@ -106,7 +106,7 @@ test('50 messages sent quickly arrive in order at the other subscriber', { timeo
     const got = [];
     for (let i = 0; i < 50; i++) got.push((await sb.waitFor((m) => m.type === 'CHAT')).message);
     assert.deepEqual(got, Array.from({ length: 50 }, (_, i) => `m-${i}`));
-    assert.ok(b.isOpen);
+    assert.ok(b.isOpen, `B still connected; events: ${JSON.stringify(b.log.map((e) => [e.kind, e.frame?.headers ?? e.frame]))} readyState ${b.ws.readyState}`);
 });
 
 test('RECEIPT for SUBSCRIBE, SEND and DISCONNECT', { timeout: 20000 }, async () => {

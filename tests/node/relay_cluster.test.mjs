@@ -72,7 +72,8 @@ test('two tabs on different relays: one JOIN, LEAVE only when the last goes, see
     const sync = async () => {
         const tags = [`sync ${n++} r0`, `sync ${n++} r1`];
         await Promise.all([obs0.sendReceipt(room.id, tags[0]), obs1.sendReceipt(room.id, tags[1])]);
-        for (const s of subs) for (const t of tags) await s.waitChat(t);
+        // the two markers may arrive in either order: wait without consuming
+        await Promise.all(subs.flatMap((s) => tags.map((tag) => s.collect((m) => m.type === 'CHAT' && m.message === tag, 1))));
     };
     const count = (type) => subs.map((s) => s.count(isP(type, u)));
 
@@ -106,4 +107,28 @@ test('two tabs on different relays: one JOIN, LEAVE only when the last goes, see
     await tab2.subscribeReceipt(dest);
     await Promise.all(subs.map((s) => s.waitFor(isP('JOIN', u))));
     assert.deepEqual(count('JOIN'), [2, 2]);
+});
+
+test('a relay killed and restarted: the other relay keeps going, the restarted one rejoins', { timeout: 40000 }, async () => {
+    const { room, users: [ua, ub] } = await api.roomWith(2);
+    const dest = `/topic/room/${room.id}`;
+    const a = stomp(stack.relayUrl(0), { token: ua.token, name: 'A@relay0' });
+    const b = stomp(stack.relayUrl(1), { token: ub.token, name: 'B@relay1' });
+    await Promise.all([a.connect(), b.connect()]);
+    const sa = await a.subscribeReceipt(dest);
+    await b.subscribeReceipt(dest);
+
+    await stack.relayKill(1);
+    await b.waitClosed(); // its relay is gone
+    await a.sendReceipt(room.id, 'relay 1 is down');
+    await sa.waitChat('relay 1 is down');
+
+    await stack.relayRestart(1);
+    const b2 = stomp(stack.relayUrl(1), { token: ub.token, name: 'B2@relay1' });
+    await b2.connect();
+    const sb2 = await b2.subscribeReceipt(dest);
+    await a.sendReceipt(room.id, 'relay 1 is back');
+    assert.equal((await sb2.waitChat('relay 1 is back')).senderId, ua.user.id);
+    await b2.sendReceipt(room.id, 'hello from the restarted relay');
+    assert.equal((await sa.waitChat('hello from the restarted relay')).senderId, ub.user.id);
 });

@@ -67,7 +67,7 @@ test('a frame just under 16 KiB passes the size limit', { timeout: 15000 }, asyn
 });
 
 test('one frame split across several WebSocket messages', { timeout: 15000 }, async () => {
-    const { room, u } = await api.roomWith(1);
+    const { room, users: [u] } = await api.roomWith(1);
     const r = await raw(stack.relayUrl(0));
     // CONNECT split mid-command and mid-header
     const connect = frame('CONNECT', { 'accept-version': '1.2', host: 'x', passcode: u.token, 'heart-beat': '0,0' });
@@ -88,7 +88,7 @@ test('one frame split across several WebSocket messages', { timeout: 15000 }, as
 });
 
 test('several frames in one WebSocket message', { timeout: 15000 }, async () => {
-    const { room, u } = await api.roomWith(1);
+    const { room, users: [u] } = await api.roomWith(1);
     const r = await raw(stack.relayUrl(0));
     await r.connect(u.token);
     r.sendRaw(
@@ -104,7 +104,7 @@ test('several frames in one WebSocket message', { timeout: 15000 }, async () => 
 });
 
 test('CONNECT and SUBSCRIBE in one WebSocket message', { timeout: 15000 }, async () => {
-    const { room, u } = await api.roomWith(1);
+    const { room, users: [u] } = await api.roomWith(1);
     const r = await raw(stack.relayUrl(0));
     r.sendRaw(frame('CONNECT', { 'accept-version': '1.2', host: 'x', passcode: u.token, 'heart-beat': '0,0' }) +
         frame('SUBSCRIBE', { id: 's', destination: `/topic/room/${room.id}`, receipt: 'sub' }));
@@ -113,7 +113,7 @@ test('CONNECT and SUBSCRIBE in one WebSocket message', { timeout: 15000 }, async
 });
 
 test('header escaping round trip (\\c, \\n, \\\\ in header values)', { timeout: 15000 }, async () => {
-    const { room, u } = await api.roomWith(1);
+    const { room, users: [u] } = await api.roomWith(1);
     const r = await raw(stack.relayUrl(0));
     await r.connect(u.token);
     const subId = 'sub:1\nline two\\back';

@@ -41,7 +41,7 @@ async function observed(n = 2, url = stack.relayUrl(0)) {
     // (on this relay) has arrived by then.
     const sync = async (tag) => {
         await obs.sendReceipt(room.id, tag);
-        await sub.waitChat(tag);
+        await sub.collect((m) => m.type === 'CHAT' && m.message === tag, 1); // non-consuming
     };
     return { room, users, obs, sub, sync, dest: `/topic/room/${room.id}` };
 }

@@ -16,8 +16,10 @@ const api = new Api(stack);
 
 test('Redis stopped and restarted mid-chat', { timeout: 60000 }, async (t) => {
     const { room, users: [ua, ub] } = await api.roomWith(2);
-    const a = stomp(stack.relayUrl(0), { token: ua.token, name: 'A' });
-    const b = stomp(stack.wsUrl, { token: ub.token, name: 'B' });
+    // keep: these two live across the subtests; closed at the end
+    const a = stomp(stack.relayUrl(0), { token: ua.token, name: 'A', keep: true });
+    const b = stomp(stack.wsUrl, { token: ub.token, name: 'B', keep: true });
+    t.after(() => Promise.all([a.close(), b.close()]));
     await Promise.all([a.connect(), b.connect()]);
     const dest = `/topic/room/${room.id}`;
     const [sa, sb] = await Promise.all([a.subscribeReceipt(dest), b.subscribeReceipt(dest)]);

@@ -202,8 +202,9 @@ export async function closeAll() {
     await Promise.all(all.map((c) => c.close().catch(() => {})));
 }
 
-// Close every client after each test. (Not in an after() hook: node 20 runs the
-// top-level before/after hooks of a file concurrently.)
+// Close every client after each test - and after each subtest, so a test with subtests
+// creates its clients with { keep: true } and closes them itself. (Not in an after()
+// hook: node 20 runs the top-level before/after hooks of a file concurrently.)
 export function useClients() {
     afterEach(closeAll, { timeout: 15000 });
 }
@@ -228,7 +229,7 @@ export const nextReceipt = (tag = 'r') => `${tag}-${++receiptSeq}`;
 
 export class StompConn {
     constructor(url, { token, auth = 'passcode', connectHeaders = {}, heartbeat = [10000, 10000],
-        protocols = ['v12.stomp'], wsOptions = {}, name = 'stomp' } = {}) {
+        protocols = ['v12.stomp'], wsOptions = {}, name = 'stomp', keep = false } = {}) {
         this.url = url;
         this.name = name;
         this.log = [];              // every event: {kind, frame}; helpers look, never consume
@@ -261,7 +262,9 @@ export class StompConn {
             onWebSocketClose: (evt) => { this.closeEvent = { code: evt?.code, reason: String(evt?.reason ?? '') }; this.#event('CLOSE', this.closeEvent); },
             onWebSocketError: () => {},
         });
-        open.add(this);
+        // keep: not closed by closeAll() (for a test with subtests: node runs afterEach
+        // hooks after subtests too); the test closes it itself.
+        if (!keep) open.add(this);
     }
 
     #event(kind, frame) {
@@ -269,6 +272,8 @@ export class StompConn {
         this.log.push(e);
         for (const l of [...this.listeners]) l(e);
     }
+
+    get isOpen() { return !!this.ws && this.ws.readyState === WebSocket.OPEN && !this.closeEvent; }
 
     #describeLog() {
         return this.log.map((e) => `${e.kind}${e.kind === 'CLOSE' ? JSON.stringify(e.frame)
