@@ -229,7 +229,7 @@ export const nextReceipt = (tag = 'r') => `${tag}-${++receiptSeq}`;
 
 export class StompConn {
     constructor(url, { token, auth = 'passcode', connectHeaders = {}, heartbeat = [10000, 10000],
-        protocols = ['v12.stomp'], wsOptions = {}, name = 'stomp', keep = false } = {}) {
+        protocols = ['v12.stomp'], wsOptions = {}, name = 'stomp', keep = false, socketFactory } = {}) {
         this.url = url;
         this.name = name;
         this.log = [];              // every event: {kind, frame}; helpers look, never consume
@@ -243,8 +243,9 @@ export class StompConn {
         if (token !== undefined && auth === 'passcode') headers.passcode = token;
         if (token !== undefined && auth === 'bearer') headers.Authorization = `Bearer ${token}`;
         this.client = new Client({
+            // socketFactory: something WebSocket-like instead of `ws` (e.g. a SockJS)
             webSocketFactory: () => {
-                this.ws = new WebSocket(url, protocols, wsOptions);
+                this.ws = socketFactory ? socketFactory() : new WebSocket(url, protocols, wsOptions);
                 return this.ws;
             },
             connectHeaders: headers,
