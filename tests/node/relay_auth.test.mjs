@@ -119,7 +119,7 @@ test('unknown command (raw frame): ERROR message:protocol, then close', { timeou
     await r.waitClosed();
 });
 
-test('logout closes that token\'s STOMP sessions within ~1 s; another login keeps working', { timeout: 20000 }, async () => {
+test('logout closes that token\'s STOMP sessions within ~1 s; another login keeps working', { timeout: 20000 }, async (t) => {
     const { room, users: [u, other] } = await api.roomWith(2);
     const second = await api.login(u.email, u.password); // a second login of the same user
     assert.notEqual(second.token, u.token);
@@ -142,6 +142,7 @@ test('logout closes that token\'s STOMP sessions within ~1 s; another login keep
         await s.waitClosed(2000);
     }
     const elapsed = Date.now() - t0;
+    t.diagnostic(`sessions of the logged-out token closed ${elapsed} ms after the 204`);
     assert.ok(elapsed <= 2500, `closed after ${elapsed} ms`);
     const err = [...s1.errors, ...s1b.errors][0];
     if (err) assert.equal(err.headers.message, 'unauthorized', 'an ERROR for a revoked token says unauthorized');

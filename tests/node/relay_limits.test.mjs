@@ -52,6 +52,24 @@ test('a header block over 16 KiB: ERROR message:too-large, then close', { timeou
     await r.waitClosed();
 });
 
+test('a malformed frame (header line without a colon): ERROR message:protocol, then close', { timeout: 15000 }, async () => {
+    const u = await api.signup();
+    const r = await raw(stack.relayUrl(0));
+    await r.connect(u.token);
+    r.sendRaw('SUBSCRIBE\nid:1\nthis line has no colon\ndestination:/topic/room/x\n\n\0');
+    await r.expectError('protocol');
+    await r.waitClosed();
+});
+
+// The contract does not name the slug for a frame before CONNECT; either reading is fair.
+test('SEND before CONNECT: ERROR (unauthorized or protocol), then close', { timeout: 15000 }, async () => {
+    const r = await raw(stack.relayUrl(0));
+    r.sendFrame('SEND', { destination: SEND_DEST }, chat('x', 'hello'));
+    const f = await r.expectError(undefined);
+    assert.ok(['unauthorized', 'protocol'].includes(f.headers.message), `got message:${f.headers.message}`);
+    await r.waitClosed();
+});
+
 test('a frame just under 16 KiB passes the size limit', { timeout: 15000 }, async () => {
     // 1000 code points written as JSON \u escapes (12 bytes each), padded with
     // insignificant JSON whitespace to ~16000 bytes in all: valid and within the limits
@@ -143,7 +161,7 @@ test('a content-length body (multi-byte, followed by another frame in the same m
     await r.find(isChat('after cl'));
 });
 
-test('SEND rate limit: 150 SENDs at once get some ERROR rate-limited; the session stays usable', { timeout: 30000 }, async () => {
+test('SEND rate limit: 150 SENDs at once get some ERROR rate-limited; the session stays usable', { timeout: 30000 }, async (t) => {
     const { room, r } = await member();
     let batch = '';
     for (let i = 0; i < 150; i++) batch += frame('SEND', { destination: SEND_DEST, receipt: `rl-${i}` }, chat(room.id, `burst ${i}`));
@@ -163,6 +181,7 @@ test('SEND rate limit: 150 SENDs at once get some ERROR rate-limited; the sessio
     assert.ok(errors.length >= 1, 'some SENDs are rate limited');
     for (const e of errors) assert.equal(e.headers.message, 'rate-limited', `ERROR ${JSON.stringify(e.headers)}`);
     assert.ok(receipts.length >= 100, `the burst (100) passes: ${receipts.length} accepted`);
+    t.diagnostic(`${receipts.length} accepted, ${errors.length} rate-limited`);
     // accepted messages are delivered, in order; rejected ones are not
     const accepted = receipts.map((f) => Number(f.headers['receipt-id'].slice(3))).sort((x, y) => x - y);
     const isBurst = (x) => x.command === 'MESSAGE' && JSON.parse(x.body).type === 'CHAT' && JSON.parse(x.body).message.startsWith('burst ');
