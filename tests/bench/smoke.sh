@@ -10,7 +10,7 @@
 # always stopped, and its sanitizer reports fail the run.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$ROOT"
+cd "$ROOT" || exit 1
 B=${B:-build/asan}
 LOADGEN=$ROOT/$B/tests/bench/loadgen
 PASS=0

@@ -1,0 +1,272 @@
+#!/usr/bin/env bash
+# tests/bench/bench.sh - the full benchmark suite behind `make bench`.
+#
+#   tests/bench/bench.sh            measure, print markdown, write docs/BENCHMARKS.md
+#   BENCH_QUICK=1 tests/bench/bench.sh   a small, short version to try the script
+#                                        (writes build/bench/BENCHMARKS.quick.md)
+#
+# Measures, on private stacks (tests/stack.sh) pinned to $SERVER_CPUS while every
+# load generator (loadgen, wrk, redis-benchmark) runs on $LOADGEN_CPUS:
+#   Redis ceilings   redis-benchmark PUBLISH; a raw subscriber's receive rate
+#   fan-out          1 room, 1,000 subscribers, 4 publishers, 100-byte messages, flat out
+#   latency          SEND->MESSAGE at 10/50/90 % of the peak just measured; 1 and 2 relays
+#   connections      idle subscribed sessions: relay RSS at 1k, 10k, 50k and the most
+#                    this machine allows; bytes per session
+#   REST             GET /api/rooms, POST /api/rooms/{id}/members vs a static file (wrk)
+#   peer             RabbitMQ 3.10 Web-STOMP with the same load generator (fan-out,
+#                    latency, bytes per connection), started here and stopped here
+# Each figure is the median of $RUNS independent runs (own connections and users),
+# with the min–max spread; a run measures flat out first, then the percentages of
+# that run's own peak on the same connections. Profiles (perf) are taken in extra
+# runs so they do not disturb the measured ones. Binaries come from $B (default
+# build/release, built by `make bench`). Leaves nothing running.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT" || exit 1
+B=${B:-build/release}
+QUICK=${BENCH_QUICK:-0}
+RUNS=${BENCH_RUNS:-3}
+WORK=$ROOT/build/bench
+RAW=$WORK/raw
+LOADGEN=$ROOT/$B/tests/bench/loadgen
+SERVER_CPUS=${SERVER_CPUS:-0}
+LOADGEN_CPUS=${LOADGEN_CPUS:-1}
+[ "$(nproc)" -ge 2 ] || { SERVER_CPUS=0; LOADGEN_CPUS=0; }
+if [ "$QUICK" = 1 ]; then
+    OUT=${BENCH_OUT:-$WORK/BENCHMARKS.quick.md}
+    SUBS=200 PUBS=4 WARMUP=0.5 DURATION=1 CONN_STEPS=500,1000 CONN_MAX=2000 RABBIT_STEPS=300,600
+    WRK_DURATION=1s REDIS_N=200000 RUNS=${BENCH_RUNS:-1}
+else
+    OUT=${BENCH_OUT:-$ROOT/docs/BENCHMARKS.md}
+    SUBS=1000 PUBS=4 WARMUP=1 DURATION=4 CONN_STEPS=1000,10000,50000 CONN_MAX=${BENCH_MAX_CONNS:-200000}
+    RABBIT_STEPS=1000,5000 WRK_DURATION=5s REDIS_N=1000000
+fi
+WINDOW=${BENCH_WINDOW:-4}
+LOADS="0,10%,50%,90%"
+# shellcheck source=tests/bench/bench_lib.sh
+. "$ROOT/tests/bench/bench_lib.sh"
+
+rm -rf "$WORK"
+mkdir -p "$RAW" "$(dirname "$OUT")"
+DOC_TMP=$WORK/doc.md
+: >"$DOC_TMP"
+STACKS=()
+STACK_DIR=
+RABBIT_DIR=$WORK/rabbit
+cleanup() {
+    local s
+    for s in "${STACKS[@]}"; do "$ROOT/tests/stack.sh" down "$s" >/dev/null 2>&1 || true; done
+    [ -f "$RABBIT_DIR/env" ] && "$ROOT/tests/bench/rabbit.sh" down "$RABBIT_DIR" >/dev/null 2>&1
+    [ -n "${PERF_PID:-}" ] && kill "$PERF_PID" 2>/dev/null
+    return 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Many sockets on both sides: the stacks and the loadgen inherit this limit.
+ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+HAVE_RELAY=0 HAVE_API=0 HAVE_RABBIT=0 HAVE_PERF=0
+[ -x "$B/ws-relay/chat-relay" ] && HAVE_RELAY=1
+[ -x "$B/fcgi-api/chat-api" ] && HAVE_API=1
+[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] && [ "${BENCH_NO_RABBIT:-0}" != 1 ] && HAVE_RABBIT=1
+perf --version >/dev/null 2>&1 && HAVE_PERF=1
+[ -x "$LOADGEN" ] || { echo "bench: $LOADGEN not built (run make bench)" >&2; exit 1; }
+[ "$HAVE_API" = 1 ] || { echo "bench: $B/fcgi-api/chat-api not built (stack.sh needs it)" >&2; exit 1; }
+LG=(taskset -c "$LOADGEN_CPUS" "$LOADGEN")
+T0=$(date +%s)
+
+# lg SET ARGS...: one loadgen run, pinned; result lines appended to $RAW/SET.txt.
+lg() {
+    local set=$1
+    shift
+    note_cmd "taskset -c $LOADGEN_CPUS loadgen $*"
+    timeout 600 "${LG[@]}" "$@" >>"$RAW/$set.txt" 2>>"$RAW/$set.err"
+}
+
+# profile_start NAME PIDS SECONDS [SORT]: perf record (call graphs) of the processes
+# in the background; profile_report NAME waits and writes the top entries (self
+# time, sorted by SORT, default dso,symbol) to $WORK/NAME.perf.txt.
+profile_start() {
+    PERF_PID=
+    [ "$HAVE_PERF" = 1 ] || return 0
+    PERF_SORT=${4:-dso,symbol}
+    note_cmd "perf record -F 999 -g -p <pids> -- sleep $3; perf report --no-children --sort $PERF_SORT"
+    taskset -c "$LOADGEN_CPUS" perf record -q -F 999 -g -p "$2" -o "$WORK/$1.perf.data" -- sleep "$3" \
+        >/dev/null 2>&1 &
+    PERF_PID=$!
+}
+profile_report() {
+    [ -n "${PERF_PID:-}" ] || return 0
+    wait "$PERF_PID" 2>/dev/null
+    PERF_PID=
+    perf report -i "$WORK/$1.perf.data" --stdio --no-children --sort "$PERF_SORT" --percent-limit 1.2 2>/dev/null |
+        grep -E '^ +[0-9.]+%' | head -25 | sed -e 's/[ -]*$//' >"$WORK/$1.perf.txt"
+}
+
+# syscalls_per PID SECONDS OUT: count the process's main syscalls for SECONDS.
+SYSCALLS="sendto recvfrom read write writev epoll_ctl epoll_wait epoll_pwait"
+syscalls_count() {
+    [ "$HAVE_PERF" = 1 ] || return 0
+    local ev="" c
+    for c in $SYSCALLS; do ev="$ev${ev:+,}syscalls:sys_enter_$c"; done
+    note_cmd "perf stat -e syscalls:sys_enter_{${SYSCALLS// /,}} -p <pid> -- sleep $2"
+    taskset -c "$LOADGEN_CPUS" perf stat -x, -e "$ev" -p "$1" -- sleep "$2" 2>"$3.raw" >/dev/null
+    awk -F, '$3 ~ /sys_enter_/ { sub("syscalls:sys_enter_", "", $3); print $3, $1 }' "$3.raw" >"$3"
+}
+
+# pubsub SET URLS PIDS [ARGS...]: RUNS runs of the fan-out/latency series.
+pubsub_series() {
+    local set=$1 urls=$2 pids=$3 i
+    shift 3
+    for ((i = 1; i <= RUNS; i++)); do
+        say "$set run $i/$RUNS"
+        # shellcheck disable=SC2086
+        lg "$set" --mode pubsub $urls --redis "$REDIS_URL" --prefix "$KEY_PREFIX" --subs "$SUBS" --pubs "$PUBS" \
+            --window "$WINDOW" --warmup "$WARMUP" --duration "$DURATION" --drain 3 $pids "$@"
+    done
+}
+
+# split SET: per-phase files SET.flat, SET.p10, SET.p50, SET.p90 from SET.txt.
+split_phases() {
+    local set=$1
+    grep ' load=flat-out ' "$RAW/$set.txt" >"$RAW/$set.flat.txt" 2>/dev/null
+    grep ' load=10% ' "$RAW/$set.txt" >"$RAW/$set.p10.txt" 2>/dev/null
+    grep ' load=50% ' "$RAW/$set.txt" >"$RAW/$set.p50.txt" 2>/dev/null
+    grep ' load=90% ' "$RAW/$set.txt" >"$RAW/$set.p90.txt" 2>/dev/null
+    grep ' load=fixed ' "$RAW/$set.txt" >"$RAW/$set.fixed.txt" 2>/dev/null
+    return 0
+}
+
+# ---- 1. one relay: ceilings, fan-out, latency -------------------------------------------
+MSG100=$(printf 'x%.0s' $(seq 1 100))
+if [ "$HAVE_RELAY" = 1 ] && stack_start one-relay; then
+    say "Redis ceilings"
+    for ((i = 1; i <= RUNS; i++)); do
+        note_cmd "taskset -c $LOADGEN_CPUS redis-benchmark -p <port> -n $REDIS_N -c 50 -P 16 -q PUBLISH <chan> <100 bytes>"
+        taskset -c "$LOADGEN_CPUS" redis-benchmark -p "$REDIS_PORT" -n "$REDIS_N" -c 50 -P 16 -q PUBLISH lgceil0 "$MSG100" 2>&1 |
+            tr '\r' '\n' | grep -o '[0-9.]* requests per second' | tail -1 | awk '{ print "result ok=1 rps=" $1 }' >>"$RAW/ceil-pub.txt"
+        lg ceil-sub --mode redis-sub --redis "$REDIS_URL" --channel lgceil1 --duration 30 &
+        sleep 0.5
+        taskset -c "$LOADGEN_CPUS" redis-benchmark -p "$REDIS_PORT" -n "$REDIS_N" -c 50 -P 16 -q PUBLISH lgceil1 "$MSG100" 2>&1 |
+            tr '\r' '\n' | grep -o '[0-9.]* requests per second' | tail -1 | awk '{ print "result ok=1 rps=" $1 }' >>"$RAW/ceil-pub1.txt"
+        wait
+    done
+    URL1="--url $(relay_url 0)"
+    PIDS1="--pid relay=$(relay_pid 0) --pid redis=$REDIS_PID"
+    pubsub_series one "$URL1" "$PIDS1" --rate "$LOADS"
+    split_phases one
+    say "profile: relay under flat-out fan-out"
+    # shellcheck disable=SC2086
+    lg profile-one --mode pubsub $URL1 --redis "$REDIS_URL" --prefix "$KEY_PREFIX" --subs "$SUBS" --pubs "$PUBS" \
+        --window "$WINDOW" --warmup 0 --duration 8 --drain 3 --rate 0 --pid "relay=$(relay_pid 0)" &
+    LGP=$!
+    # Profile the relay once the set-up (and its JOIN notices) is over: where the
+    # time goes, then how many system calls each delivery costs.
+    for ((k = 0; k < 600; k++)); do grep -q 'sessions ready' "$RAW/profile-one.err" 2>/dev/null && break; sleep 0.1; done
+    sleep 1
+    profile_start relay-fanout "$(relay_pid 0)" 3
+    profile_report relay-fanout
+    syscalls_count "$(relay_pid 0)" 2 "$WORK/relay-fanout.syscalls"
+    wait "$LGP"
+    stack_stop
+fi
+
+# ---- 2. RabbitMQ Web-STOMP, same load generator -----------------------------------------
+if [ "$HAVE_RABBIT" = 1 ]; then
+    say "RabbitMQ: starting a private node"
+    if taskset -c "$SERVER_CPUS" "$ROOT/tests/bench/rabbit.sh" up "$RABBIT_DIR" "$SERVER_CPUS" >"$WORK/rabbit-up.log" 2>&1; then
+        # shellcheck disable=SC1091
+        . "$RABBIT_DIR/env"
+        for ((i = 1; i <= RUNS; i++)); do
+            say "rabbitmq run $i/$RUNS"
+            lg rabbit --mode pubsub --peer rabbitmq --url "$WS_URL" --subs "$SUBS" --pubs "$PUBS" --window "$WINDOW" \
+                --warmup "$WARMUP" --duration "$DURATION" --drain 10 --pid "rabbit=$RABBIT_PID" --rate 0,50%
+        done
+        split_phases rabbit
+        "$ROOT/tests/bench/rabbit.sh" down "$RABBIT_DIR" >/dev/null 2>&1
+        # Connections: a fresh node per run, so freed memory is not reused.
+        for ((i = 1; i <= RUNS; i++)); do
+            say "rabbitmq connections run $i/$RUNS"
+            taskset -c "$SERVER_CPUS" "$ROOT/tests/bench/rabbit.sh" up "$RABBIT_DIR" "$SERVER_CPUS" >>"$WORK/rabbit-up.log" 2>&1 || break
+            . "$RABBIT_DIR/env"
+            lg rabbit-conns --mode conns --peer rabbitmq --url "$WS_URL" --steps "$RABBIT_STEPS" --room-size 10 \
+                --concurrency 64 --settle 2 --pid "rabbit=$RABBIT_PID"
+            "$ROOT/tests/bench/rabbit.sh" down "$RABBIT_DIR" >/dev/null 2>&1
+        done
+        rm -f "$RABBIT_DIR/env"
+    else
+        say "RabbitMQ did not start: $(tail -3 "$WORK/rabbit-up.log")"
+        HAVE_RABBIT=0
+    fi
+fi
+
+# ---- 3. two relays on one Redis ------------------------------------------------------------
+if [ "$HAVE_RELAY" = 1 ] && stack_start two-relays --relays 2; then
+    URL2="--url $(relay_url 0) --url $(relay_url 1)"
+    PIDS2="--pid relay0=$(relay_pid 0) --pid relay1=$(relay_pid 1) --pid redis=$REDIS_PID"
+    pubsub_series two "$URL2" "$PIDS2" --rate "$LOADS"
+    split_phases two
+    # Same absolute rate as RabbitMQ's half-peak, for a like-for-like latency ratio.
+    RABBIT_HALF=$(median rabbit.p50 rate)
+    stack_stop
+fi
+if [ "$HAVE_RELAY" = 1 ] && [ -n "${RABBIT_HALF:-}" ] && stack_start one-relay-b; then
+    pubsub_series one-at-rabbit "--url $(relay_url 0)" "--pid relay=$(relay_pid 0)" --rate "$RABBIT_HALF"
+    split_phases one-at-rabbit
+    stack_stop
+fi
+
+# ---- 4. idle connections -------------------------------------------------------------------
+if [ "$HAVE_RELAY" = 1 ] && stack_start conns; then
+    for ((i = 1; i <= RUNS; i++)); do
+        say "connections run $i/$RUNS"
+        # A fresh relay per run; only the first run goes on to the machine's limit.
+        [ "$i" -gt 1 ] && { env SEND_RATE=1000000 SEND_BURST=1000000 LOG_LEVEL=warn B="$B" taskset -c "$SERVER_CPUS" \
+            "$ROOT/tests/stack.sh" relay-restart "$STACK_DIR" 0 >/dev/null 2>&1; }
+        steps=$CONN_STEPS
+        [ "$i" = 1 ] && steps=$CONN_STEPS,$CONN_MAX
+        lg conns --mode conns --url "$(relay_url 0)" --redis "$REDIS_URL" --prefix "$KEY_PREFIX" --steps "$steps" \
+            --room-size 10 --concurrency 512 --settle 2 --pid "relay=$(relay_pid 0)"
+    done
+    stack_stop
+fi
+
+# ---- 5. REST through lighttpd ----------------------------------------------------------------
+API_PROCS=${BENCH_API_PROCS:-4}
+if stack_start rest --api-procs "$API_PROCS"; then
+    "$LOADGEN" --mode prep --redis "$REDIS_URL" --prefix "$KEY_PREFIX" --users 20 --rooms 100 --room-size 1 \
+        >"$WORK/rest-prep.txt" 2>>"$RAW/rest.err"
+    export BENCH_TOKENS BENCH_ROOMS
+    BENCH_TOKENS=$(sed -n 's/^user .*token=//p' "$WORK/rest-prep.txt" | tr '\n' ' ')
+    BENCH_ROOMS=$(sed -n 's/^room id=//p' "$WORK/rest-prep.txt" | tr '\n' ' ')
+    STATIC=/chat.html
+    STATIC_BYTES=$(curl -s "$BASE_URL$STATIC" | wc -c)
+    ROOMS_BYTES=$(curl -s -H "Authorization: Bearer ${BENCH_TOKENS%% *}" "$BASE_URL/api/rooms" | wc -c)
+    WRK=(taskset -c "$LOADGEN_CPUS" wrk -t1 -c32 -d"$WRK_DURATION" -s "$ROOT/tests/bench/wrk_api.lua")
+    note_cmd "taskset -c $LOADGEN_CPUS wrk -t1 -c32 -d$WRK_DURATION -s tests/bench/wrk_api.lua <url>  (BENCH_METHOD, BENCH_PATH, BENCH_TOKENS, BENCH_ROOMS)"
+    for ((i = 1; i <= RUNS; i++)); do
+        say "REST run $i/$RUNS"
+        BENCH_METHOD=GET BENCH_PATH=$STATIC BENCH_TOKENS="" "${WRK[@]}" "$BASE_URL$STATIC" | grep '^wrk-result' >>"$RAW/rest-static.txt"
+        BENCH_METHOD=GET BENCH_PATH=/api/rooms "${WRK[@]}" "$BASE_URL/api/rooms" | grep '^wrk-result' >>"$RAW/rest-rooms.txt"
+        BENCH_METHOD=POST "${WRK[@]}" "$BASE_URL/api/rooms" | grep '^wrk-result' >>"$RAW/rest-join.txt"
+    done
+    LIGHTTPD_PID=$(cat "$STACK_DIR/lighttpd.pidnum")
+    API_PIDS=$(pgrep -d, -P "$LIGHTTPD_PID" || true)
+    say "profile: API under GET /api/rooms"
+    # Where the time goes per process, and how many Redis commands one GET costs.
+    redis-cli -p "$REDIS_PORT" CONFIG RESETSTAT >/dev/null
+    profile_start rest-rooms "$LIGHTTPD_PID${API_PIDS:+,$API_PIDS},$REDIS_PID" 4 comm,dso,symbol
+    BENCH_METHOD=GET BENCH_PATH=/api/rooms taskset -c "$LOADGEN_CPUS" wrk -t1 -c32 -d5s -s "$ROOT/tests/bench/wrk_api.lua" \
+        "$BASE_URL/api/rooms" | grep '^wrk-result' >"$WORK/rest-profile.txt"
+    redis-cli -p "$REDIS_PORT" INFO commandstats | tr -d '\r' |
+        sed -n 's/^cmdstat_\([a-z]*\):calls=\([0-9]*\),usec=\([0-9]*\).*/\1 \2 \3/p' >"$WORK/rest-rooms.redis"
+    profile_report rest-rooms
+    stack_stop
+fi
+
+ELAPSED=$(($(date +%s) - T0))
+# shellcheck source=tests/bench/bench_report.sh
+. "$ROOT/tests/bench/bench_report.sh"
+write_report
+cp "$DOC_TMP" "$OUT"
+say "done in ${ELAPSED}s; wrote ${OUT#$ROOT/}"
