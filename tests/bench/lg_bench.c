@@ -414,8 +414,12 @@ int lg_bench_conns(lg_ctx *ctx, const lg_conns_opts *o, FILE *out)
         fprintf(out, " rss_kib.loadgen=%ld\n", lg_proc_rss_kib(getpid()));
         fflush(out);
         prev_ready = ctx->ready;
+        if (ctx->pending > 0) {
+            fprintf(out, "limit conns=%zu ready=%zu reason=handshakes-stuck(%zu)\n", target, ctx->ready, ctx->pending);
+            break;
+        }
         if (ctx->failed - failed0 > (target - (s ? o->steps[s - 1] : 0)) / 100) {
-            fprintf(out, "limit conns=%zu ready=%zu reason=failures\n", target, ctx->ready);
+            fprintf(out, "limit conns=%zu ready=%zu reason=failures(%zu)\n", target, ctx->ready, ctx->failed - failed0);
             break;
         }
     }
