@@ -1,4 +1,8 @@
-/* lg_proc.c - /proc readers; see lg_proc.h. */
+/* lg_proc.c - /proc readers; see lg_proc.h.
+ *
+ * Each call opens and parses the file afresh (they are read a few times per run, never
+ * on the message path). No caching and no error reporting beyond -1: a server that
+ * exited shows up as -1 in the results, which is what a reader needs to see. */
 #include "lg_proc.h"
 
 #include <stdio.h>
