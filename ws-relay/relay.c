@@ -9,12 +9,15 @@
  * LWS_PRE headroom (lws copies or sends before returning, so one buffer serves every
  * connection and idle sessions own no write buffer).
  *
- * Deliberately not here: STOMP semantics (session.c), SockJS (a colleague's module,
- * to be reached from relay_http() and relay_ws_route()). */
+ * SockJS (sockjs.h) plugs in through relay_ws_route(), relay_http(), on_established()
+ * and the pss.sockjs slot: a connection whose slot is set gets all its events there.
+ *
+ * Deliberately not here: STOMP semantics (session.c), SockJS (sockjs*.c). */
 #include "relay.h"
 #include "buf.h"
 #include "log.h"
 #include "session.h"
+#include "sockjs.h"
 
 #include <libwebsockets.h>
 #include <string.h>
@@ -23,9 +26,10 @@
 /* Per connection: lws allocates this as the wsi's user data. */
 typedef struct pss {
     sess *s;
+    void *sockjs; /* sockjs.c's state for SockJS requests and websockets, else NULL */
 } pss;
 
-enum relay_ws_route { ROUTE_REJECT = 0, ROUTE_STOMP };
+enum relay_ws_route { ROUTE_REJECT = 0, ROUTE_STOMP, ROUTE_SOCKJS };
 
 static struct lws_context *ctx;
 static buf wbuf;           /* the write buffer, LWS_PRE bytes of headroom */
@@ -86,15 +90,16 @@ static const sess_transport_ops ws_ops = {
 static enum relay_ws_route relay_ws_route(const char *path)
 {
     if (strcmp(path, "/ws/websocket") == 0 || strcmp(path, "/websocket") == 0) return ROUTE_STOMP;
+    if (sockjs_is_ws_path(path)) return ROUTE_SOCKJS;
     return ROUTE_REJECT;
 }
 
-/* A plain HTTP request for path. Returns what the lws callback returns. Only 404 for
- * now: SockJS (/ws/info, /ws/{server}/{session}/{transport}) goes here. */
-static int relay_http(struct lws *wsi, const char *path, size_t len)
+/* A plain HTTP request for path. Returns what the lws callback returns. SockJS URLs
+ * (/ws, /ws/info, /ws/{server}/{session}/{transport}) go to sockjs.c; others get 404. */
+static int relay_http(struct lws *wsi, pss *p, const char *path, size_t len)
 {
-    (void)path;
-    (void)len;
+    int r = sockjs_http(wsi, p ? &p->sockjs : NULL, path, len);
+    if (r != 1) return r;
     if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "Not Found")) return -1;
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
@@ -120,6 +125,7 @@ static void on_established(struct lws *wsi, pss *p)
      * so idle sessions hold no zlib state. Valid for any permessage-deflate peer. */
     lws_set_extension_option(wsi, "permessage-deflate", "client_no_context_takeover", NULL);
     lws_set_extension_option(wsi, "permessage-deflate", "mem_level", "4");
+    if (sockjs_ws_established(wsi, &p->sockjs, peer)) return; /* a SockJS websocket */
     p->s = sess_new(&ws_ops, wsi, peer);
 }
 
@@ -150,9 +156,11 @@ static int relay_cb(struct lws *wsi, enum lws_callback_reasons reason, void *use
     pss *p = user;
     char path[256];
 
+    if (p && p->sockjs) return sockjs_callback(wsi, reason, user, &p->sockjs, in, len);
+
     switch (reason) {
     case LWS_CALLBACK_HTTP:
-        return relay_http(wsi, in ? (const char *)in : "", len);
+        return relay_http(wsi, p, in ? (const char *)in : "", len);
 
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         if (lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) <= 0) return 1;
@@ -222,11 +230,12 @@ int relay_start(uv_loop_t *loop, const relay_conf *c)
         return -1;
     }
     ctx_created = 1;
-    return 0;
+    return sockjs_start(loop);
 }
 
 void relay_stop(void)
 {
+    sockjs_stop();
     if (ctx) lws_context_destroy(ctx);
 }
 

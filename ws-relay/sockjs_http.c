@@ -1,0 +1,538 @@
+/* sockjs_http.c - SockJS over plain HTTP on lws: /ws/info, OPTIONS, the receiving
+ * transports (xhr_streaming, xhr polling, eventsource), xhr_send, the 404/405/400
+ * answers, and the dispatch of lws events to the websocket transport (sockjs_ws.c).
+ *
+ * Every response is written from LWS_CALLBACK_HTTP_WRITEABLE only, one lws_write per
+ * callback, from one module buffer with LWS_PRE headroom (lws sends or copies before
+ * returning). Fixed answers carry a Content-Length (the connection can be kept);
+ * receivers stream a close-delimited body (lws adds "connection: close"): headers,
+ * then the transport's prelude and frames as the session produces them, then the end.
+ * Each HTTP request gets an sj_conn in the caller's slot, freed (and the slot cleared)
+ * before lws_http_transaction_completed() or when lws reports the connection closed.
+ *
+ * Deliberately not here: sessions and frame production (sockjs.c), websocket framing
+ * (sockjs_ws.c), URL parsing (sockjs_path.c). */
+#include "sockjs.h"
+#include "sockjs_int.h"
+#include "json.h"
+#include "log.h"
+#include "sockjs_frame.h"
+#include "util.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CT_JS "application/javascript; charset=UTF-8"
+#define CT_TEXT "text/plain; charset=UTF-8"
+#define CT_JSON "application/json; charset=UTF-8"
+#define CT_SSE "text/event-stream; charset=UTF-8"
+#define STREAM_CHUNK (32 * 1024) /* frames batched into one write */
+#define PRELUDE_H 2048           /* xhr_streaming: "h" bytes before the first frame */
+#define ONE_YEAR 31536000
+#define EARLY_413_FACTOR 16      /* bodies declared this far over the limit: 413 and close */
+
+static buf wbuf; /* LWS_PRE headroom; see the file comment */
+static buf frame_buf;
+
+/* ---- connections --------------------------------------------------------------------------- */
+
+/* Copy header tok into out when it is printable ASCII and fits; else out = "". */
+static void copy_header(struct lws *wsi, enum lws_token_indexes tok, char *out, size_t cap)
+{
+    out[0] = '\0';
+    int n = lws_hdr_total_length(wsi, tok);
+    if (n <= 0 || (size_t)n >= cap) return;
+    if (lws_hdr_copy(wsi, out, (int)cap, tok) != n) {
+        out[0] = '\0';
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        if ((unsigned char)out[i] < 0x20 || (unsigned char)out[i] > 0x7e) {
+            out[0] = '\0';
+            return;
+        }
+    }
+}
+
+sj_conn *sj_conn_new(struct lws *wsi, enum sj_kind kind)
+{
+    sj_conn *c = xcalloc(1, sizeof *c);
+    c->wsi = wsi;
+    c->kind = (uint8_t)kind;
+    buf_init(&c->in, 0);
+    buf_init(&c->out, 0);
+    return c;
+}
+
+void sj_conn_free(sj_conn *c)
+{
+    if (!c) return;
+    sj_sess *sj = c->sj;
+    if (sj && sj->recv == c) {
+        sj_detach(c);
+    } else if (sj && c->phase == SJP_HELD) {
+        sj_conn **pp = &sj->wait_head, *prev = NULL;
+        while (*pp && *pp != c) {
+            prev = *pp;
+            pp = &(*pp)->next_wait;
+        }
+        if (*pp) {
+            *pp = c->next_wait;
+            if (sj->wait_tail == c) sj->wait_tail = prev;
+        }
+    }
+    buf_free(&c->in);
+    buf_free(&c->out);
+    free(c);
+}
+
+void sj_conn_end_soon(sj_conn *c)
+{
+    /* The close frame is written at the next WRITEABLE; a peer that stops reading
+     * is cut. We may be outside any lws callback: wake lws so the timeout is armed. */
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 3);
+    lws_cancel_service(lws_get_context(c->wsi));
+}
+
+/* ---- writing ---------------------------------------------------------------------------------- */
+
+/* Write the status line and headers: CORS and caching as sockjs-node does, the
+ * content type, Content-Length clen (LWS_ILLEGAL_HTTP_CONTENT_LEN: close-delimited).
+ * Returns 0 or -1. */
+static int write_head(sj_conn *c, lws_filepos_t clen)
+{
+    unsigned char hb[LWS_PRE + 2048], *start = hb + LWS_PRE, *p = start, *end = hb + sizeof hb;
+    struct lws *wsi = c->wsi;
+    char v[64];
+#define ADD(name, val) \
+    if (lws_add_http_header_by_name(wsi, (const unsigned char *)(name), \
+                                    (const unsigned char *)(val), (int)strlen(val), &p, end)) \
+        return -1
+    if (c->status == 204) {
+        /* No Content-Length on a 204 (RFC 9110), and the connection can be kept. */
+        if (lws_add_http_header_status(wsi, 204, &p, end)) return -1;
+        if (c->ctype) ADD("content-type:", c->ctype);
+    } else if (lws_add_http_common_headers(wsi, (unsigned)c->status, c->ctype, clen, &p, end)) {
+        return -1;
+    }
+    ADD("access-control-allow-origin:", c->origin[0] ? c->origin : "*");
+    ADD("access-control-allow-credentials:", "true");
+    ADD("vary:", "Origin");
+    if (c->acrh[0]) ADD("access-control-allow-headers:", c->acrh);
+    if (c->status == 204 && c->methods) { /* OPTIONS: cacheable for a year */
+        time_t t = time(NULL) + ONE_YEAR;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(v, sizeof v, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        ADD("cache-control:", "public, max-age=31536000");
+        ADD("expires:", v);
+        ADD("access-control-max-age:", "31536000");
+        ADD("access-control-allow-methods:", c->methods);
+    } else {
+        ADD("cache-control:", "no-store, no-cache, no-transform, must-revalidate, max-age=0");
+        if (c->status == 405 && c->methods) ADD("allow:", c->methods);
+    }
+#undef ADD
+    return lws_finalize_write_http_header(wsi, start, &p, end) ? -1 : 0;
+}
+
+/* Answer with a fixed body (copied). */
+static void respond(sj_conn *c, int status, const char *ctype, const char *body)
+{
+    c->status = status;
+    c->ctype = ctype;
+    buf_reset(&c->out);
+    if (body) buf_puts(&c->out, body);
+    c->phase = SJP_HEAD;
+    lws_callback_on_writable(c->wsi);
+}
+
+static void respond_error(sj_conn *c, int status, const char *text)
+{
+    respond(c, status, CT_TEXT, text);
+}
+
+/* The response is complete: free c, clear the slot, let lws finish the transaction. */
+static int finish(sj_conn *c, void **slot)
+{
+    struct lws *wsi = c->wsi;
+    bool close = c->close_after;
+    sj_conn_free(c);
+    *slot = NULL;
+    if (close) return -1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* Wrap one SockJS frame in the receiver's transport framing, into out. */
+static void wrap(const sj_conn *c, buf *out, const char *f, size_t n)
+{
+    if (c->kind == SJK_EVENTSOURCE) buf_puts(out, "data: ");
+    buf_append(out, f, n);
+    buf_puts(out, c->kind == SJK_EVENTSOURCE ? "\r\n\r\n" : "\n");
+}
+
+/* One WRITEABLE of a receiver: prelude, then frames (or the one close frame), until
+ * the session has nothing more, the response is over its limit, or it ends. */
+static int stream_writeable(sj_conn *c, void **slot)
+{
+    bool ending = false;
+    buf_reset(&wbuf);
+    if (!c->prelude_sent) {
+        c->prelude_sent = true;
+        if (c->kind == SJK_XHR_STREAMING) {
+            buf_reserve(&wbuf, PRELUDE_H + 1);
+            memset(buf_data(&wbuf) + wbuf.len, 'h', PRELUDE_H);
+            wbuf.len += PRELUDE_H;
+            buf_putc(&wbuf, '\n');
+        } else if (c->kind == SJK_EVENTSOURCE) {
+            buf_puts(&wbuf, "\r\n");
+        }
+    }
+    if (c->oneshot_code) {
+        buf_reset(&frame_buf);
+        sockjs_frame_close(&frame_buf, c->oneshot_code, c->oneshot_reason);
+        wrap(c, &wbuf, buf_data(&frame_buf), frame_buf.len);
+        ending = true;
+    } else if (!c->sj) {
+        ending = true; /* the session went away (shutdown) */
+    } else {
+        int64_t now = mono_ms();
+        while (wbuf.len < STREAM_CHUNK) {
+            buf_reset(&frame_buf);
+            enum sj_frame r = sj_next_frame(c->sj, &frame_buf, now);
+            if (r == SJF_NONE) break;
+            wrap(c, &wbuf, buf_data(&frame_buf), frame_buf.len);
+            if (r == SJF_CLOSE || c->kind == SJK_XHR) {
+                ending = true;
+                break;
+            }
+        }
+    }
+    if (wbuf.len) {
+        if (lws_write(c->wsi, (unsigned char *)buf_data(&wbuf), wbuf.len, LWS_WRITE_HTTP) <
+            (int)wbuf.len)
+            return -1;
+        c->sent += wbuf.len;
+        if (c->sent >= sj_conf()->response_limit) ending = true;
+    }
+    if (ending) return finish(c, slot);
+    if (wbuf.len) lws_callback_on_writable(c->wsi); /* there may be more */
+    return 0;
+}
+
+static int http_writeable(sj_conn *c, void **slot)
+{
+    switch (c->phase) {
+    case SJP_HEAD:
+        if (c->kind != SJK_SIMPLE && c->kind != SJK_XHR_SEND) {
+            if (write_head(c, LWS_ILLEGAL_HTTP_CONTENT_LEN)) return -1;
+            c->phase = SJP_STREAM;
+            lws_callback_on_writable(c->wsi);
+            return 0;
+        }
+        if (write_head(c, c->out.len)) return -1;
+        if (!c->out.len) return finish(c, slot);
+        c->phase = SJP_BODY;
+        lws_callback_on_writable(c->wsi);
+        return 0;
+    case SJP_BODY:
+        buf_reset(&wbuf);
+        buf_append(&wbuf, buf_data(&c->out), c->out.len);
+        if (lws_write(c->wsi, (unsigned char *)buf_data(&wbuf), wbuf.len, LWS_WRITE_HTTP_FINAL) <
+            (int)wbuf.len)
+            return -1;
+        return finish(c, slot);
+    case SJP_STREAM:
+        return stream_writeable(c, slot);
+    default:
+        return 0; /* nothing to write yet */
+    }
+}
+
+/* ---- receivers ------------------------------------------------------------------------------ */
+
+static void peer_name(struct lws *wsi, char *out, size_t cap)
+{
+    if (lws_hdr_copy(wsi, out, (int)cap, WSI_TOKEN_X_FORWARDED_FOR) > 0) return;
+    lws_get_peer_simple(wsi, out, cap);
+}
+
+/* xhr_streaming, xhr, eventsource: find or create the session and become its receiver,
+ * or answer the close frame that says why not. */
+static void start_receiver(sj_conn *c, const sockjs_path *sp)
+{
+    c->kind = sp->transport == SOCKJS_T_XHR_STREAMING ? SJK_XHR_STREAMING
+              : sp->transport == SOCKJS_T_EVENTSOURCE ? SJK_EVENTSOURCE : SJK_XHR;
+    c->status = 200;
+    c->ctype = c->kind == SJK_EVENTSOURCE ? CT_SSE : CT_JS;
+    sj_sess *sj = sj_find(sp->session, sp->session_len);
+    if (!sj) {
+        char peer[64] = "";
+        peer_name(c->wsi, peer, sizeof peer);
+        sj = sj_create(sp->session, sp->session_len, peer);
+        if (!sj) {
+            c->kind = SJK_SIMPLE;
+            respond_error(c, 503, "Too many SockJS sessions.");
+            return;
+        }
+        log_debug("sockjs-open", "sockjs=%.*s transport=%s", (int)sp->session_len, sp->session,
+                  sockjs_transport_name(sp->transport));
+    }
+    if (sj->closed) {
+        c->oneshot_code = sj->close_code;
+        c->oneshot_reason = sj->close_reason;
+    } else if (sj->recv) {
+        c->oneshot_code = 2010;
+        c->oneshot_reason = "Another connection still open";
+    } else {
+        sj_attach(sj, c);
+    }
+    /* A streaming response may stay open for a long time: no lws timeout on it. */
+    lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
+    c->phase = SJP_HEAD;
+    lws_callback_on_writable(c->wsi);
+}
+
+/* ---- xhr_send -------------------------------------------------------------------------------- */
+
+static void count_cb(void *ud, const char *msg, size_t len)
+{
+    (void)msg;
+    (void)len;
+    (*(size_t *)ud)++;
+}
+
+static void feed_cb(void *ud, const char *msg, size_t len)
+{
+    sj_input(ud, msg, len);
+}
+
+/* Body complete: validate, then feed the session (now or when it takes input). */
+static void xhr_send_done(sj_conn *c)
+{
+    size_t n = 0;
+    if (c->too_large) {
+        respond_error(c, 413, "Payload too large.");
+        return;
+    }
+    if (c->in.len == 0) {
+        respond_error(c, 500, "Payload expected.");
+        return;
+    }
+    chat_rc rc = sockjs_decode(buf_data(&c->in), c->in.len, sj_conf()->max_decoded, count_cb, &n);
+    if (rc == CHAT_ETOOLARGE) {
+        respond_error(c, 413, "Payload too large.");
+        return;
+    }
+    if (rc != CHAT_OK) {
+        /* Valid JSON that is not an array of strings is "Payload expected.", like
+         * sockjs-node's answer for a non-array. */
+        chat_rc jrc;
+        json_object *o = json_parse_object(buf_data(&c->in), c->in.len, &jrc);
+        if (o) json_object_put(o);
+        respond_error(c, 500, jrc == CHAT_EMALFORMED ? "Broken JSON encoding." : "Payload expected.");
+        return;
+    }
+    sj_sess *sj = sj_find(c->sid, strlen(c->sid));
+    if (!sj) {
+        respond_error(c, 404, "Not Found");
+        return;
+    }
+    c->sj = sj;
+    if ((sj->paused || sj->wait_head) && !sj->closed) {
+        /* Keep the order of bodies and let the engine finish its Redis call first. */
+        c->phase = SJP_HELD;
+        if (sj->wait_tail) sj->wait_tail->next_wait = c;
+        else sj->wait_head = c;
+        sj->wait_tail = c;
+        return;
+    }
+    sj_http_release(c);
+}
+
+void sj_http_release(sj_conn *c)
+{
+    sj_sess *sj = c->sj;
+    c->sj = NULL;
+    if (!sj) {
+        respond_error(c, 404, "Not Found");
+        return;
+    }
+    if (!sj->closed) sockjs_decode(buf_data(&c->in), c->in.len, sj_conf()->max_decoded, feed_cb, sj);
+    respond(c, 204, CT_TEXT, NULL);
+}
+
+/* POST .../xhr_send: note the session; the body comes in LWS_CALLBACK_HTTP_BODY. */
+static void start_xhr_send(sj_conn *c, const sockjs_path *sp)
+{
+    char cl[32] = "";
+    c->kind = SJK_XHR_SEND;
+    memcpy(c->sid, sp->session, sp->session_len);
+    c->sid[sp->session_len] = '\0';
+    long declared = 0;
+    bool chunked = lws_hdr_total_length(c->wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
+    if (lws_hdr_copy(c->wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
+        parse_long(cl, 0, 1L << 40, &declared) != 0)
+        declared = -1;
+    if (declared < 0 || (size_t)declared > sj_conf()->max_body * EARLY_413_FACTOR) {
+        c->close_after = true; /* we will not read that body */
+        respond_error(c, declared < 0 ? 400 : 413, declared < 0 ? "Bad Content-Length."
+                                                                 : "Payload too large.");
+        return;
+    }
+    c->phase = SJP_BODY_IN;
+    if (declared == 0 && !chunked) xhr_send_done(c); /* no body will come */
+}
+
+static void http_body(sj_conn *c, const char *in, size_t len)
+{
+    if (c->kind != SJK_XHR_SEND || c->phase != SJP_BODY_IN) return; /* ignored */
+    if (c->too_large || c->in.len + len > sj_conf()->max_body) {
+        c->too_large = true; /* read on, keep nothing */
+        return;
+    }
+    buf_append(&c->in, in, len);
+}
+
+/* ---- dispatch --------------------------------------------------------------------------------- */
+
+static int method_of(struct lws *wsi)
+{
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI)) return LWSHUMETH_GET;
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI)) return LWSHUMETH_POST;
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_OPTIONS_URI)) return LWSHUMETH_OPTIONS;
+    return -1;
+}
+
+/* OPTIONS -> 204 with the methods; a method not in allowed -> 405; else false (go on). */
+static bool preflight(sj_conn *c, int method, const char *methods, int allowed)
+{
+    if (method == LWSHUMETH_OPTIONS) {
+        c->methods = methods;
+        respond(c, 204, NULL, NULL);
+        return true;
+    }
+    if (method != allowed) {
+        c->methods = methods;
+        respond_error(c, 405, "Method Not Allowed");
+        return true;
+    }
+    return false;
+}
+
+static void info(sj_conn *c)
+{
+    char body[160];
+    snprintf(body, sizeof body,
+             "{\"websocket\":true,\"cookie_needed\":false,\"origins\":[\"*:*\"],\"entropy\":%u}",
+             (unsigned)randombytes_random());
+    respond(c, 200, CT_JSON, body);
+}
+
+int sockjs_http(struct lws *wsi, void **slot, const char *path, size_t len)
+{
+    sockjs_path sp;
+    if (!slot || sockjs_path_parse(path, len, &sp) == SOCKJS_NOT_OURS) return 1;
+    sj_conn *c = sj_conn_new(wsi, SJK_SIMPLE);
+    *slot = c;
+    if (!wbuf.mem) {
+        buf_init(&wbuf, LWS_PRE);
+        buf_init(&frame_buf, 0);
+    }
+    copy_header(wsi, WSI_TOKEN_ORIGIN, c->origin, sizeof c->origin);
+    if (strcmp(c->origin, "null") == 0) c->origin[0] = '\0';
+    copy_header(wsi, WSI_TOKEN_HTTP_AC_REQUEST_HEADERS, c->acrh, sizeof c->acrh);
+    int m = method_of(wsi);
+    if (!sj_running()) {
+        respond_error(c, 503, "Shutting down.");
+        return 0;
+    }
+    switch (sp.route) {
+    case SOCKJS_GREETING:
+        if (!preflight(c, m, "OPTIONS, GET", LWSHUMETH_GET))
+            respond(c, 200, CT_TEXT, "Welcome to SockJS!\n");
+        return 0;
+    case SOCKJS_INFO:
+        if (!preflight(c, m, "OPTIONS, GET", LWSHUMETH_GET)) info(c);
+        return 0;
+    case SOCKJS_RAW_WS:
+        respond_error(c, 400, "Can \"Upgrade\" only to \"WebSocket\".");
+        return 0;
+    case SOCKJS_TRANSPORT:
+        break;
+    default:
+        respond_error(c, 404, "Not Found");
+        return 0;
+    }
+    switch (sp.transport) {
+    case SOCKJS_T_WEBSOCKET: /* a plain request on the upgrade path */
+        if (!preflight(c, m, "GET", LWSHUMETH_GET))
+            respond_error(c, 400, "Can \"Upgrade\" only to \"WebSocket\".");
+        return 0;
+    case SOCKJS_T_XHR:
+    case SOCKJS_T_XHR_STREAMING:
+        if (!preflight(c, m, "OPTIONS, POST", LWSHUMETH_POST)) start_receiver(c, &sp);
+        return 0;
+    case SOCKJS_T_EVENTSOURCE:
+        if (!preflight(c, m, "OPTIONS, GET", LWSHUMETH_GET)) start_receiver(c, &sp);
+        return 0;
+    case SOCKJS_T_XHR_SEND:
+        if (!preflight(c, m, "OPTIONS, POST", LWSHUMETH_POST)) start_xhr_send(c, &sp);
+        return 0;
+    default: /* htmlfile, jsonp, jsonp_send: not served */
+        respond_error(c, 404, "Not Found");
+        return 0;
+    }
+}
+
+bool sockjs_ws_established(struct lws *wsi, void **slot, const char *peer)
+{
+    char path[256];
+    if (!slot || lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) <= 0 ||
+        !sockjs_is_ws_path(path))
+        return false;
+    if (!wbuf.mem) {
+        buf_init(&wbuf, LWS_PRE);
+        buf_init(&frame_buf, 0);
+    }
+    return sj_ws_open(wsi, slot, peer);
+}
+
+bool sockjs_is_ws_path(const char *path)
+{
+    return sockjs_path_is_ws(path, strlen(path));
+}
+
+int sockjs_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void **slot,
+                    void *in, size_t len)
+{
+    sj_conn *c = *slot;
+    if (c->kind == SJK_WS) return sj_ws_event(wsi, reason, user, slot, in, len);
+    switch (reason) {
+    case LWS_CALLBACK_HTTP_BODY:
+        http_body(c, in, len);
+        return 0;
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        if (c->kind == SJK_XHR_SEND && c->phase == SJP_BODY_IN) xhr_send_done(c);
+        return 0;
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        return http_writeable(c, slot);
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        sj_conn_free(c);
+        *slot = NULL;
+        break;
+    case LWS_CALLBACK_HTTP: /* a new request while ours was not finished: drop ours */
+        sj_conn_free(c);
+        *slot = NULL;
+        if (sockjs_http(wsi, slot, in ? in : "", len) != 1) return 0;
+        if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "Not Found")) return -1;
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    default:
+        break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}

@@ -1,0 +1,143 @@
+/* sockjs_int.h - the SockJS module's insides, shared by sockjs.c (sessions, the table,
+ * timers, the STOMP transport ops, frame production), sockjs_http.c (the HTTP
+ * transports) and sockjs_ws.c (the websocket transport). Nothing else includes it;
+ * relay.c uses sockjs.h.
+ *
+ * Objects and ownership
+ *   sj_sess  one SockJS session = one STOMP session (sess). HTTP sessions live in the
+ *            table under their id and outlive the requests that carry them; a
+ *            websocket-transport session belongs to its one connection. Freed only by
+ *            sockjs.c (the sweep, the websocket close, shutdown), never inside a
+ *            callback of the STOMP engine.
+ *   sj_conn  one lws connection doing SockJS (an HTTP request, or a websocket). Owned
+ *            by the connection: created on the request / ESTABLISHED, freed when lws
+ *            says the transaction or the connection is over. It may be the session's
+ *            receiver (sj->recv == conn, conn->sj == sj); detach before freeing.
+ *
+ * Deliberately not here: path parsing (sockjs_path.h), JSON framing (sockjs_frame.h). */
+#ifndef SOCKJS_INT_H
+#define SOCKJS_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "buf.h"
+#include "session.h"
+#include "sockjs_path.h"
+
+#include <libwebsockets.h>
+
+typedef struct sockjs_conf {
+    unsigned heartbeat_ms;   /* SOCKJS_HEARTBEAT_MS: "h" after this long without a frame */
+    unsigned disconnect_ms;  /* SOCKJS_DISCONNECT_MS: session ends this long after its
+                              * receiver went away with no new one */
+    size_t response_limit;   /* SOCKJS_RESPONSE_LIMIT: streaming responses end after this */
+    size_t max_sessions;     /* SOCKJS_MAX_SESSIONS: HTTP sessions in the table */
+    size_t max_body;         /* raw xhr_send body / websocket message bytes */
+    size_t max_decoded;      /* decoded strings of one body, together */
+} sockjs_conf;
+
+typedef struct sj_sess sj_sess;
+typedef struct sj_conn sj_conn;
+
+struct sj_sess {
+    sj_sess *prev, *next;        /* every live session (sweeps, shutdown) */
+    sj_sess *pend_prev, *pend_next; /* sessions with deferred work (see sj_kick) */
+    sess *stomp;                 /* the STOMP engine; NULL once told it is gone */
+    sj_conn *recv;               /* the receiving connection, or NULL */
+    sj_conn *wait_head, *wait_tail; /* xhr_send requests held while input is paused */
+    bool in_table;               /* HTTP session (keyed by id) vs websocket transport */
+    bool pending;                /* on the pending list */
+    bool opened;                 /* "o" sent */
+    bool closed;                 /* no more STOMP: every receiver gets the close frame */
+    bool gone_due;               /* sess_transport_gone to be called (deferred) */
+    bool paused;                 /* the engine asked us to stop feeding input */
+    bool resume_due;             /* held xhr_send bodies to be fed (deferred) */
+    bool flushing;               /* engine closes after its last frames */
+    int close_code;
+    const char *close_reason;    /* static string */
+    int64_t last_tx;             /* mono ms of the last frame sent (heart-beat) */
+    int64_t detached_since;      /* mono ms the last receiver went away */
+    char id[SOCKJS_SESSION_MAX + 1];
+    size_t id_len;
+};
+
+/* The kinds of connection; receivers are XHR, XHR_STREAMING, EVENTSOURCE and WS. */
+enum sj_kind { SJK_SIMPLE = 0, SJK_XHR, SJK_XHR_STREAMING, SJK_EVENTSOURCE, SJK_XHR_SEND, SJK_WS };
+
+/* Where an HTTP response is. */
+enum sj_phase {
+    SJP_BODY_IN = 0, /* reading the request body (xhr_send) */
+    SJP_HELD,        /* xhr_send waiting on its session's wait queue */
+    SJP_HEAD,        /* headers to write at the next WRITEABLE */
+    SJP_BODY,        /* fixed body (conn->out) to write */
+    SJP_STREAM,      /* receiver: frames from the session, or one close frame */
+    SJP_DONE         /* everything written */
+};
+
+struct sj_conn {
+    struct lws *wsi;
+    sj_sess *sj;          /* receiver: its session; held xhr_send: the session it waits on */
+    sj_conn *next_wait;   /* next held xhr_send of the same session */
+    uint8_t kind, phase;
+    bool prelude_sent;    /* streaming prelude written */
+    bool close_after;     /* close the connection after the response (early 413) */
+    bool too_large;       /* request body over the limit: discarded */
+    bool ws_closing;      /* websocket: the close frame went out; close at next WRITEABLE */
+    int status;           /* fixed responses: HTTP status */
+    int oneshot_code;     /* receiver that only gets c[code,reason] (2010, 3000) */
+    const char *oneshot_reason;
+    const char *ctype;    /* Content-Type of the response */
+    const char *methods;  /* set for OPTIONS and 405 answers only: the methods allowed */
+    buf in;               /* request body / websocket message being assembled */
+    buf out;              /* fixed response body */
+    size_t sent;          /* streamed body bytes (response limit) */
+    char sid[SOCKJS_SESSION_MAX + 1]; /* xhr_send: the session id */
+    char origin[128];     /* Origin, if sane ("" otherwise) */
+    char acrh[256];       /* Access-Control-Request-Headers, if sane */
+};
+
+/* What sj_next_frame produced. */
+enum sj_frame { SJF_NONE = 0, SJF_FRAME, SJF_CLOSE };
+
+/* ---- sockjs.c ---- */
+const sockjs_conf *sj_conf(void);
+bool sj_running(void);
+/* The HTTP session with id, or NULL. */
+sj_sess *sj_find(const char *id, size_t len);
+/* A new session with a new STOMP session for peer; in the table under id when id is
+ * not NULL (websocket transport: NULL). NULL when the table is full. */
+sj_sess *sj_create(const char *id, size_t len, const char *peer);
+/* Make conn the receiver of sj (which has none) / stop conn being a receiver. */
+void sj_attach(sj_sess *sj, sj_conn *conn);
+void sj_detach(sj_conn *conn);
+/* Append the next SockJS frame of sj (without transport framing: "o", "a[...]", "h",
+ * "c[...]") to out. SJF_CLOSE: the close frame was appended; the session is closed
+ * and the receiver should end. Called only from lws write callbacks. */
+enum sj_frame sj_next_frame(sj_sess *sj, buf *out, int64_t now);
+/* Feed one decoded client message to the STOMP session (ignored once closed). */
+void sj_input(sj_sess *sj, const char *msg, size_t len);
+/* The websocket transport's connection is gone: end the STOMP session, free sj. */
+void sj_ws_gone(sj_sess *sj);
+/* Ask the receiver (if any) to write soon. */
+void sj_wake(sj_sess *sj);
+
+/* ---- sockjs_http.c / sockjs_ws.c: what sockjs.c calls back ---- */
+/* A held xhr_send (conn->sj set, on sj's wait queue) may now be answered: it has been
+ * unlinked; its body is fed when conn->sj is still open, then 204 (404 if the
+ * session is gone: conn->sj NULL). Called outside lws callbacks too. */
+void sj_http_release(sj_conn *conn);
+/* A new connection state for wsi (owned by the slot it is stored in) / unlink it from
+ * its session (receiver or wait queue) and free it; NULL is fine. */
+sj_conn *sj_conn_new(struct lws *wsi, enum sj_kind kind);
+void sj_conn_free(sj_conn *conn);
+/* Make the receiving connection end soon: write the close frame if the peer reads,
+ * else cut it after a few seconds. */
+void sj_conn_end_soon(sj_conn *conn);
+/* sockjs_ws.c: a SockJS websocket was established (always takes it: true), and every
+ * later event of it. sj_ws_event returns what the lws callback returns and clears
+ * *slot when the connection is gone. */
+bool sj_ws_open(struct lws *wsi, void **slot, const char *peer);
+int sj_ws_event(struct lws *wsi, enum lws_callback_reasons reason, void *user, void **slot,
+                void *in, size_t len);
+
+#endif
