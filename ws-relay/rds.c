@@ -12,16 +12,20 @@
 #include "log.h"
 #include "util.h"
 
+#include <errno.h>
 #include <hiredis/async.h>
 #include <hiredis/adapters/libuv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define RDS_MAX_SCRIPTS 8
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
 #define SHUTDOWN_GRACE_MS 2000
+#define CONNECT_TIMEOUT_MS 2000
+#define WATCH_MS 100
 
 enum { CONN_CMD = 0, CONN_SUB = 1 };
 enum { ST_DOWN = 0, ST_CONNECTING, ST_UP };
@@ -32,6 +36,7 @@ typedef struct aconn {
     int state;
     int ever_up;
     unsigned backoff_ms;
+    int64_t connect_started;  /* mono ms, while CONNECTING */
     uv_timer_t retry;
 } aconn;
 
@@ -46,6 +51,7 @@ static struct {
     rds_events ev;
     aconn conn[2];
     uv_timer_t guard;         /* shutdown deadline */
+    uv_timer_t watch;         /* socket-error watchdog, see watch_fired */
     int shutting_down, closed;
     rscript scripts[RDS_MAX_SCRIPTS];
     int nscripts;
@@ -111,6 +117,8 @@ static void maybe_finish(void)
     }
     uv_timer_stop(&R.guard);
     uv_close((uv_handle_t *)&R.guard, noop_close);
+    uv_timer_stop(&R.watch);
+    uv_close((uv_handle_t *)&R.watch, noop_close);
     log_info("redis", "state=closed");
 }
 
@@ -229,6 +237,7 @@ static void conn_start(aconn *c)
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
     c->ac = ac;
     c->state = ST_CONNECTING;
+    c->connect_started = mono_ms();
     if (R.url.password[0])
         redisAsyncCommand(ac, setup_reply, (void *)(intptr_t)-1, "AUTH %s", R.url.password);
     if (R.url.db)
@@ -237,6 +246,36 @@ static void conn_start(aconn *c)
         for (int i = 0; i < R.nscripts; i++)
             redisAsyncCommand(ac, setup_reply, (void *)(intptr_t)i, "SCRIPT LOAD %s",
                               R.scripts[i].src);
+}
+
+/* hiredis 0.14's libuv adapter drops a poll error on the floor (`if (status != 0)
+ * return;`), and libuv reports a refused connect or a reset socket exactly that way
+ * (UV_EBADF, poll stopped): hiredis would wait forever. So look at the sockets
+ * ourselves: a pending socket error, or a connect taking too long, ends the
+ * connection here (callbacks get NULL) and the usual backoff retries. */
+static void watch_fired(uv_timer_t *t)
+{
+    (void)t;
+    int64_t now = mono_ms();
+    for (int i = 0; i < 2; i++) {
+        aconn *c = &R.conn[i];
+        if (!c->ac || R.shutting_down) continue;
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (getsockopt(c->ac->c.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+        bool slow = c->state == ST_CONNECTING && now - c->connect_started > CONNECT_TIMEOUT_MS;
+        if (!err && !slow) continue;
+        log_warn("redis", "conn=%s addr=%s state=down problem=%s", c->name, addr_str(),
+                 log_q(0, err ? strerror(err) : "connect timed out"));
+        redisAsyncContext *ac = c->ac;
+        bool was_up = c->state == ST_UP;
+        c->ac = NULL;
+        c->state = ST_DOWN;
+        ac->onDisconnect = NULL; /* we report the loss ourselves, once */
+        redisAsyncFree(ac);
+        if (was_up && c == &R.conn[CONN_SUB] && R.ev.on_sub_down) R.ev.on_sub_down();
+        schedule_retry(c);
+    }
 }
 
 static void retry_fired(uv_timer_t *t)
@@ -250,7 +289,8 @@ int rds_start(uv_loop_t *loop, const redis_url *url, const rds_events *ev)
     R.loop = loop;
     R.url = *url;
     if (ev) R.ev = *ev;
-    if (uv_timer_init(loop, &R.guard) != 0) return -1;
+    if (uv_timer_init(loop, &R.guard) != 0 || uv_timer_init(loop, &R.watch) != 0) return -1;
+    uv_timer_start(&R.watch, watch_fired, WATCH_MS, WATCH_MS);
     for (int i = 0; i < 2; i++) {
         aconn *c = &R.conn[i];
         c->name = i == CONN_CMD ? "cmd" : "sub";
@@ -314,7 +354,7 @@ static void eval_reply(redisAsyncContext *ac, void *reply, void *priv)
     if (r && r->type == REDIS_REPLY_ERROR && !call->retried && strncmp(r->str, "NOSCRIPT", 8) == 0) {
         call->retried = 1;
         R.scripts[call->script].sha[0] = '\0';
-        log_warn("redis", "event=noscript script=%d", call->script);
+        log_warn("redis", "problem=noscript script=%d action=eval", call->script);
         if (eval_send(call) == REDIS_OK) return;
         r = NULL;
     }

@@ -74,8 +74,12 @@ static void ws_close(void *t, int flush)
         lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 1);
         lws_callback_on_writable(wsi);
     } else {
-        lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     }
+    /* We may be outside any lws callback (a Redis reply, the sweep timer): lws 4.1
+     * on libuv re-arms its timer only in its own idle pass, so wake it up, or the
+     * timeout would wait for unrelated traffic. */
+    lws_cancel_service(lws_get_context(wsi));
 }
 
 static const sess_transport_ops ws_ops = {
@@ -172,6 +176,11 @@ static int relay_cb(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
     case LWS_CALLBACK_RECEIVE:
         if (p->s) sess_input(p->s, in, len);
+        /* lws 4.1 with libuv runs one "forced service" pass per socket event, and
+         * permessage-deflate hands over an inflated message one rx buffer per pass:
+         * the rest of a large compressed message would wait for the next event. A
+         * cancel-service wake-up gets the next pass now. */
+        if (!lws_is_final_fragment(wsi)) lws_cancel_service(lws_get_context(wsi));
         return 0;
 
     case LWS_CALLBACK_SERVER_WRITEABLE:

@@ -315,7 +315,7 @@ void rooms_resubscribe(void)
         room_sync(all[i]);
     }
     free(all);
-    if (n) log_info("rooms", "event=resubscribe rooms=%zu", n);
+    if (n) log_info("rooms", "action=resubscribe rooms=%zu", n);
 }
 
 static void reassert_reply(const redisReply *r, void *ud)
@@ -341,7 +341,7 @@ void rooms_reassert(void)
             if (rds_eval(script_reassert, reassert_reply, NULL, 1, 2, argv, lens) == CHAT_OK) users++;
         }
     }
-    if (users) log_info("presence", "event=reassert users=%zu", users);
+    if (users) log_info("presence", "action=reassert users=%zu", users);
 }
 
 void rooms_user_left(const char *room_id, size_t rlen, const char *user_id, size_t ulen)
