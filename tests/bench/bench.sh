@@ -4,6 +4,9 @@
 #   tests/bench/bench.sh            measure, print markdown, write docs/BENCHMARKS.md
 #   BENCH_QUICK=1 tests/bench/bench.sh   a small, short version to try the script
 #                                        (writes build/bench/BENCHMARKS.quick.md)
+#   BENCH_REPORT_ONLY=1 tests/bench/bench.sh   rewrite the document from the raw
+#                                        results of the last run (e.g. after editing
+#                                        tests/bench/NOTES.md); measures nothing
 #
 # Measures, on private stacks (tests/stack.sh) pinned to $SERVER_CPUS while every
 # load generator (loadgen, wrk, redis-benchmark) runs on $LOADGEN_CPUS:
@@ -46,10 +49,26 @@ LOADS="0,10%,50%,90%"
 # shellcheck source=tests/bench/bench_lib.sh
 . "$ROOT/tests/bench/bench_lib.sh"
 
+DOC_TMP=$WORK/doc.md
+if [ "${BENCH_REPORT_ONLY:-0}" = 1 ]; then
+    [ -f "$WORK/meta.sh" ] || { echo "bench: no earlier run in $WORK" >&2; exit 1; }
+    # shellcheck disable=SC1091
+    . "$WORK/meta.sh"
+    # shellcheck source=tests/bench/bench_lib.sh
+    . "$ROOT/tests/bench/bench_lib.sh"
+    # shellcheck source=tests/bench/bench_report.sh
+    . "$ROOT/tests/bench/bench_report.sh"
+    : >"$DOC_TMP"
+    write_report
+    cp "$DOC_TMP" "$OUT"
+    echo "bench: rewrote ${OUT#$ROOT/} from $WORK/raw" >&2
+    exit 0
+fi
 rm -rf "$WORK"
 mkdir -p "$RAW" "$(dirname "$OUT")"
-DOC_TMP=$WORK/doc.md
 : >"$DOC_TMP"
+MEASURED_COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')
+MEASURED_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
 STACKS=()
 STACK_DIR=
 RABBIT_DIR=$WORK/rabbit
@@ -265,6 +284,10 @@ if stack_start rest --api-procs "$API_PROCS"; then
 fi
 
 ELAPSED=$(($(date +%s) - T0))
+# What the report needs besides the raw results, so that it can be rewritten later.
+declare -p ELAPSED RUNS QUICK B SUBS PUBS WARMUP DURATION CONN_STEPS CONN_MAX RABBIT_STEPS WRK_DURATION \
+    REDIS_N WINDOW SERVER_CPUS LOADGEN_CPUS API_PROCS STATIC STATIC_BYTES ROOMS_BYTES MEASURED_COMMIT \
+    MEASURED_DATE 2>/dev/null | sed 's/^declare -[-a-z]* //' >"$WORK/meta.sh"
 # shellcheck source=tests/bench/bench_report.sh
 . "$ROOT/tests/bench/bench_report.sh"
 write_report

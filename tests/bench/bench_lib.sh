@@ -135,6 +135,6 @@ machine_table() {
     md "| wrk | $(pkgver wrk) |"
     md "| RabbitMQ | rabbitmq-server $(pkgver rabbitmq-server) on Erlang $(pkgver erlang-base) |"
     md "| perf | $(perf --version 2>/dev/null || echo none) |"
-    md "| commit | $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)') |"
-    md "| date | $(date -u '+%Y-%m-%d %H:%M UTC') |"
+    md "| commit measured | $MEASURED_COMMIT |"
+    md "| date | $MEASURED_DATE |"
 }
