@@ -81,8 +81,9 @@ write_report() {
     md "" "What stands in the way of each missed target, from the profiles below, is in [Reading](#reading-of-the-committed-run)." ""
 
     md "## Fan-out" "" "One room, $SUBS subscribers, $PUBS publishers, 100-byte message texts, flat out: each publisher" \
-        "keeps at most $WINDOW messages that some subscriber has not yet received (so \"flat out\" is the" \
-        "highest rate the target sustains without its queues growing). ${DURATION} s measured after ${WARMUP} s of warm-up." ""
+        "keeps at most $WINDOW messages ($RABBIT_WINDOW for RabbitMQ, which needs that many to keep its core busy) that" \
+        "some subscriber has not yet received, so \"flat out\" is the highest rate the target sustains without its queues" \
+        "growing. ${DURATION} s measured after ${WARMUP} s of warm-up." ""
     md "| target | delivered MESSAGE/s | spread | messages published/s | lost | server CPU % | loadgen CPU % | runs |" \
         "| --- | --- | --- | --- | --- | --- | --- | --- |"
     fanout_row "chat relay, 1 relay (relay / redis)" one.flat "relay redis"
