@@ -116,6 +116,26 @@ EOT
     cat "$DIR/env"
 }
 
+# sockjs_routes "RELAY_PORTS": the SockJS session routing appended to conf/lighttpd.conf
+# (see the comment there). Relay 0 takes every /ws/{server}/{session}/ path first; then
+# relay i (i > 0) takes those whose {server} ends in a digit d with d % N == i.
+# Keep in step with the copy in scripts/run.sh.
+sockjs_routes() {
+    local ports=($1) n i d digits re
+    n=${#ports[@]}
+    for ((i = 0; i < n; i++)); do
+        if [ "$i" -eq 0 ]; then
+            re='^/ws/[^/]+/[^/]+/'
+        else
+            digits=""
+            for ((d = i; d < 10; d += n)); do digits="$digits$d"; done
+            [ -n "$digits" ] || continue
+            re="^/ws/[^/]*[$digits]/[^/]+/"
+        fi
+        echo "\$HTTP[\"url\"] =~ \"$re\" { proxy.server = ( \"\" => ( ( \"host\" => \"127.0.0.1\", \"port\" => ${ports[i]} ) ) ) }"
+    done
+}
+
 # write_lighttpd_conf DIR PORT "RELAY_PORTS" PROCS: config from conf/lighttpd.conf.
 write_lighttpd_conf() {
     local dir=$1 port=$2 rports=$3 procs=$4 backends="" p
@@ -130,6 +150,7 @@ write_lighttpd_conf() {
         echo "var.api_procs = $procs"
         echo "var.relays = (${backends%,} )"
         cat "$ROOT/conf/lighttpd.conf"
+        sockjs_routes "$rports"
     } >"$dir/lighttpd.conf"
 }
 

@@ -10,6 +10,14 @@
  * Each HTTP request gets an sj_conn in the caller's slot, freed (and the slot cleared)
  * before lws_http_transaction_completed() or when lws reports the connection closed.
  *
+ * A client that goes away in the middle of a streaming response: lws 4.1 keeps such a
+ * request in LRS_DOING_TRANSACTION, where it does not read the socket, so it never
+ * sees the EOF, and libuv's level-triggered poll then reports the readable socket on
+ * every loop pass (a busy loop) until a write fails. So each receiver's socket is also
+ * in a private edge-triggered epoll set, watched for EPOLLRDHUP through one uv_poll;
+ * a peer that hangs up gets its connection closed at once. (Linux-only, like the
+ * deployment; rx flow control is no way out: lws then skips POLLOUT handling too.)
+ *
  * Deliberately not here: sessions and frame production (sockjs.c), websocket framing
  * (sockjs_ws.c), URL parsing (sockjs_path.c). */
 #include "sockjs.h"
@@ -19,11 +27,14 @@
 #include "sockjs_frame.h"
 #include "util.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
+#include <unistd.h>
 
 #define CT_JS "application/javascript; charset=UTF-8"
 #define CT_TEXT "text/plain; charset=UTF-8"
@@ -36,6 +47,10 @@
 
 static buf wbuf; /* LWS_PRE headroom; see the file comment */
 static buf frame_buf;
+static int eof_ep = -1;          /* the EOF watch: epoll set of receiver sockets */
+static uv_poll_t eof_poll;
+static sj_conn **eof_conns;      /* by socket fd: the watched receiver, or NULL */
+static size_t eof_cap;
 
 /* ---- connections --------------------------------------------------------------------------- */
 
@@ -57,11 +72,96 @@ static void copy_header(struct lws *wsi, enum lws_token_indexes tok, char *out, 
     }
 }
 
+/* ---- the EOF watch (see the file comment) ---------------------------------------------------- */
+
+static void eof_unwatch(sj_conn *c)
+{
+    if (c->eof_fd < 0) return;
+    /* The fd may already be closed (ENOENT/EBADF): the kernel dropped it then. */
+    epoll_ctl(eof_ep, EPOLL_CTL_DEL, c->eof_fd, NULL);
+    if ((size_t)c->eof_fd < eof_cap && eof_conns[c->eof_fd] == c) eof_conns[c->eof_fd] = NULL;
+    c->eof_fd = -1;
+}
+
+static void eof_watch(sj_conn *c)
+{
+    int fd = lws_get_socket_fd(c->wsi);
+    if (eof_ep < 0 || fd < 0) return;
+    if ((size_t)fd >= eof_cap) {
+        size_t cap = eof_cap ? eof_cap : 256;
+        while (cap <= (size_t)fd) cap *= 2;
+        eof_conns = xrealloc(eof_conns, cap * sizeof *eof_conns);
+        memset(eof_conns + eof_cap, 0, (cap - eof_cap) * sizeof *eof_conns);
+        eof_cap = cap;
+    }
+    struct epoll_event ev = {.events = EPOLLRDHUP | EPOLLET, .data.fd = fd};
+    if (epoll_ctl(eof_ep, EPOLL_CTL_ADD, fd, &ev) != 0) return; /* then a failed write ends it */
+    eof_conns[fd] = c;
+    c->eof_fd = fd;
+}
+
+/* Peers that hung up: their receivers are closed at their next WRITEABLE (now). */
+static void on_eof(uv_poll_t *h, int status, int events)
+{
+    (void)h;
+    (void)status;
+    (void)events;
+    struct epoll_event evs[64];
+    int n;
+    while ((n = epoll_wait(eof_ep, evs, 64, 0)) > 0) {
+        for (int i = 0; i < n; i++) {
+            int fd = evs[i].data.fd;
+            sj_conn *c = (size_t)fd < eof_cap ? eof_conns[fd] : NULL;
+            if (!c) continue;
+            eof_unwatch(c);
+            c->peer_gone = true;
+            sj_detach(c);
+            lws_callback_on_writable(c->wsi);
+        }
+        if (n < 64) break;
+    }
+}
+
+int sj_http_start(uv_loop_t *loop)
+{
+    eof_ep = epoll_create1(EPOLL_CLOEXEC);
+    if (eof_ep < 0 || uv_poll_init(loop, &eof_poll, eof_ep) != 0 ||
+        uv_poll_start(&eof_poll, UV_READABLE, on_eof) != 0) {
+        log_error("sockjs", "problem=\"cannot watch sockets (epoll: %s)\"", strerror(errno));
+        if (eof_ep >= 0) close(eof_ep);
+        eof_ep = -1;
+        return -1;
+    }
+    return 0;
+}
+
+static void eof_closed(uv_handle_t *h)
+{
+    (void)h;
+}
+
+void sj_http_stop(void)
+{
+    if (eof_ep < 0) return;
+    uv_poll_stop(&eof_poll);
+    uv_close((uv_handle_t *)&eof_poll, eof_closed);
+    for (size_t i = 0; i < eof_cap; i++)
+        if (eof_conns[i]) eof_conns[i]->eof_fd = -1;
+    free(eof_conns);
+    eof_conns = NULL;
+    eof_cap = 0;
+    close(eof_ep);
+    eof_ep = -1;
+    buf_free(&wbuf);
+    buf_free(&frame_buf);
+}
+
 sj_conn *sj_conn_new(struct lws *wsi, enum sj_kind kind)
 {
     sj_conn *c = xcalloc(1, sizeof *c);
     c->wsi = wsi;
     c->kind = (uint8_t)kind;
+    c->eof_fd = -1;
     buf_init(&c->in, 0);
     buf_init(&c->out, 0);
     return c;
@@ -70,6 +170,7 @@ sj_conn *sj_conn_new(struct lws *wsi, enum sj_kind kind)
 void sj_conn_free(sj_conn *c)
 {
     if (!c) return;
+    eof_unwatch(c);
     sj_sess *sj = c->sj;
     if (sj && sj->recv == c) {
         sj_detach(c);
@@ -225,6 +326,11 @@ static int stream_writeable(sj_conn *c, void **slot)
 
 static int http_writeable(sj_conn *c, void **slot)
 {
+    if (c->peer_gone) {
+        sj_conn_free(c);
+        *slot = NULL;
+        return -1; /* lws closes the connection; no more events reach us */
+    }
     switch (c->phase) {
     case SJP_HEAD:
         if (c->kind != SJK_SIMPLE && c->kind != SJK_XHR_SEND) {
@@ -292,6 +398,7 @@ static void start_receiver(sj_conn *c, const sockjs_path *sp)
     }
     /* A streaming response may stay open for a long time: no lws timeout on it. */
     lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
+    eof_watch(c);
     c->phase = SJP_HEAD;
     lws_callback_on_writable(c->wsi);
 }

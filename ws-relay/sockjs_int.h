@@ -25,6 +25,7 @@
 #include "sockjs_path.h"
 
 #include <libwebsockets.h>
+#include <uv.h>
 
 typedef struct sockjs_conf {
     unsigned heartbeat_ms;   /* SOCKJS_HEARTBEAT_MS: "h" after this long without a frame */
@@ -83,6 +84,8 @@ struct sj_conn {
     bool close_after;     /* close the connection after the response (early 413) */
     bool too_large;       /* request body over the limit: discarded */
     bool ws_closing;      /* websocket: the close frame went out; close at next WRITEABLE */
+    bool peer_gone;       /* receiver: the client closed (see sockjs_http.c, EOF watch) */
+    int eof_fd;           /* socket watched for the peer's EOF, or -1 */
     int status;           /* fixed responses: HTTP status */
     int oneshot_code;     /* receiver that only gets c[code,reason] (2010, 3000) */
     const char *oneshot_reason;
@@ -126,6 +129,9 @@ void sj_wake(sj_sess *sj);
  * unlinked; its body is fed when conn->sj is still open, then 204 (404 if the
  * session is gone: conn->sj NULL). Called outside lws callbacks too. */
 void sj_http_release(sj_conn *conn);
+/* The receivers' EOF watch (sockjs_http.c): start on loop / stop. 0 or -1. */
+int sj_http_start(uv_loop_t *loop);
+void sj_http_stop(void);
 /* A new connection state for wsi (owned by the slot it is stored in) / unlink it from
  * its session (receiver or wait queue) and free it; NULL is fine. */
 sj_conn *sj_conn_new(struct lws *wsi, enum sj_kind kind);
