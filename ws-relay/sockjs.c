@@ -322,7 +322,7 @@ int sockjs_start(uv_loop_t *loop)
     conf.max_decoded = sc->limits.max_pending;
     conf.max_body = (size_t)cfg_int("SOCKJS_MAX_BODY", (long)(2 * sc->limits.max_pending),
                                     (long)sc->limits.max_frame, 1L << 30);
-    if (sj_http_start(loop) != 0) return -1;
+    if (sj_eof_start(loop) != 0) return -1;
     buf_init(&take_buf, 0);
     uv_timer_init(loop, &sweep_timer);
     uv_timer_init(loop, &kick_timer);
@@ -355,6 +355,7 @@ void sockjs_stop(void)
     strmap_free(&table);
     buf_free(&take_buf);
     sj_http_stop();
+    sj_eof_stop();
     uv_timer_stop(&sweep_timer);
     uv_timer_stop(&kick_timer);
     uv_close((uv_handle_t *)&sweep_timer, timer_closed);

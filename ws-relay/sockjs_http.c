@@ -10,16 +10,11 @@
  * Each HTTP request gets an sj_conn in the caller's slot, freed (and the slot cleared)
  * before lws_http_transaction_completed() or when lws reports the connection closed.
  *
- * A client that goes away in the middle of a streaming response: lws 4.1 keeps such a
- * request in LRS_DOING_TRANSACTION, where it does not read the socket, so it never
- * sees the EOF, and libuv's level-triggered poll then reports the readable socket on
- * every loop pass (a busy loop) until a write fails. So each receiver's socket is also
- * in a private edge-triggered epoll set, watched for EPOLLRDHUP through one uv_poll;
- * a peer that hangs up gets its connection closed at once. (Linux-only, like the
- * deployment; rx flow control is no way out: lws then skips POLLOUT handling too.)
+ * Receivers are also watched for their client hanging up (sockjs_eof.c): lws 4.1
+ * does not notice that in the middle of a response.
  *
  * Deliberately not here: sessions and frame production (sockjs.c), websocket framing
- * (sockjs_ws.c), URL parsing (sockjs_path.c). */
+ * (sockjs_ws.c), the EOF watch (sockjs_eof.c), URL parsing (sockjs_path.c). */
 #include "sockjs.h"
 #include "sockjs_int.h"
 #include "json.h"
@@ -27,14 +22,11 @@
 #include "sockjs_frame.h"
 #include "util.h"
 
-#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <time.h>
-#include <unistd.h>
 
 #define CT_JS "application/javascript; charset=UTF-8"
 #define CT_TEXT "text/plain; charset=UTF-8"
@@ -47,10 +39,6 @@
 
 static buf wbuf; /* LWS_PRE headroom; see the file comment */
 static buf frame_buf;
-static int eof_ep = -1;          /* the EOF watch: epoll set of receiver sockets */
-static uv_poll_t eof_poll;
-static sj_conn **eof_conns;      /* by socket fd: the watched receiver, or NULL */
-static size_t eof_cap;
 
 /* ---- connections --------------------------------------------------------------------------- */
 
@@ -72,90 +60,6 @@ static void copy_header(struct lws *wsi, enum lws_token_indexes tok, char *out, 
     }
 }
 
-/* ---- the EOF watch (see the file comment) ---------------------------------------------------- */
-
-static void eof_unwatch(sj_conn *c)
-{
-    if (c->eof_fd < 0) return;
-    /* The fd may already be closed (ENOENT/EBADF): the kernel dropped it then. */
-    epoll_ctl(eof_ep, EPOLL_CTL_DEL, c->eof_fd, NULL);
-    if ((size_t)c->eof_fd < eof_cap && eof_conns[c->eof_fd] == c) eof_conns[c->eof_fd] = NULL;
-    c->eof_fd = -1;
-}
-
-static void eof_watch(sj_conn *c)
-{
-    int fd = lws_get_socket_fd(c->wsi);
-    if (eof_ep < 0 || fd < 0) return;
-    if ((size_t)fd >= eof_cap) {
-        size_t cap = eof_cap ? eof_cap : 256;
-        while (cap <= (size_t)fd) cap *= 2;
-        eof_conns = xrealloc(eof_conns, cap * sizeof *eof_conns);
-        memset(eof_conns + eof_cap, 0, (cap - eof_cap) * sizeof *eof_conns);
-        eof_cap = cap;
-    }
-    struct epoll_event ev = {.events = EPOLLRDHUP | EPOLLET, .data.fd = fd};
-    if (epoll_ctl(eof_ep, EPOLL_CTL_ADD, fd, &ev) != 0) return; /* then a failed write ends it */
-    eof_conns[fd] = c;
-    c->eof_fd = fd;
-}
-
-/* Peers that hung up: their receivers are closed at their next WRITEABLE (now). */
-static void on_eof(uv_poll_t *h, int status, int events)
-{
-    (void)h;
-    (void)status;
-    (void)events;
-    struct epoll_event evs[64];
-    int n;
-    while ((n = epoll_wait(eof_ep, evs, 64, 0)) > 0) {
-        for (int i = 0; i < n; i++) {
-            int fd = evs[i].data.fd;
-            sj_conn *c = (size_t)fd < eof_cap ? eof_conns[fd] : NULL;
-            if (!c) continue;
-            eof_unwatch(c);
-            c->peer_gone = true;
-            sj_detach(c);
-            lws_callback_on_writable(c->wsi);
-        }
-        if (n < 64) break;
-    }
-}
-
-int sj_http_start(uv_loop_t *loop)
-{
-    eof_ep = epoll_create1(EPOLL_CLOEXEC);
-    if (eof_ep < 0 || uv_poll_init(loop, &eof_poll, eof_ep) != 0 ||
-        uv_poll_start(&eof_poll, UV_READABLE, on_eof) != 0) {
-        log_error("sockjs", "problem=\"cannot watch sockets (epoll: %s)\"", strerror(errno));
-        if (eof_ep >= 0) close(eof_ep);
-        eof_ep = -1;
-        return -1;
-    }
-    return 0;
-}
-
-static void eof_closed(uv_handle_t *h)
-{
-    (void)h;
-}
-
-void sj_http_stop(void)
-{
-    if (eof_ep < 0) return;
-    uv_poll_stop(&eof_poll);
-    uv_close((uv_handle_t *)&eof_poll, eof_closed);
-    for (size_t i = 0; i < eof_cap; i++)
-        if (eof_conns[i]) eof_conns[i]->eof_fd = -1;
-    free(eof_conns);
-    eof_conns = NULL;
-    eof_cap = 0;
-    close(eof_ep);
-    eof_ep = -1;
-    buf_free(&wbuf);
-    buf_free(&frame_buf);
-}
-
 sj_conn *sj_conn_new(struct lws *wsi, enum sj_kind kind)
 {
     sj_conn *c = xcalloc(1, sizeof *c);
@@ -170,7 +74,7 @@ sj_conn *sj_conn_new(struct lws *wsi, enum sj_kind kind)
 void sj_conn_free(sj_conn *c)
 {
     if (!c) return;
-    eof_unwatch(c);
+    sj_eof_unwatch(c);
     sj_sess *sj = c->sj;
     if (sj && sj->recv == c) {
         sj_detach(c);
@@ -208,10 +112,13 @@ static int write_head(sj_conn *c, lws_filepos_t clen)
     unsigned char hb[LWS_PRE + 2048], *start = hb + LWS_PRE, *p = start, *end = hb + sizeof hb;
     struct lws *wsi = c->wsi;
     char v[64];
-#define ADD(name, val) \
-    if (lws_add_http_header_by_name(wsi, (const unsigned char *)(name), \
-                                    (const unsigned char *)(val), (int)strlen(val), &p, end)) \
-        return -1
+#define ADD(name, val)                                                                       \
+    do {                                                                                     \
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)(name),                  \
+                                        (const unsigned char *)(val), (int)strlen(val), &p,  \
+                                        end))                                                \
+            return -1;                                                                       \
+    } while (0)
     if (c->status == 204) {
         /* No Content-Length on a 204 (RFC 9110), and the connection can be kept. */
         if (lws_add_http_header_status(wsi, 204, &p, end)) return -1;
@@ -398,7 +305,7 @@ static void start_receiver(sj_conn *c, const sockjs_path *sp)
     }
     /* A streaming response may stay open for a long time: no lws timeout on it. */
     lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
-    eof_watch(c);
+    sj_eof_watch(c);
     c->phase = SJP_HEAD;
     lws_callback_on_writable(c->wsi);
 }
@@ -480,7 +387,13 @@ static void start_xhr_send(sj_conn *c, const sockjs_path *sp)
     memcpy(c->sid, sp->session, sp->session_len);
     c->sid[sp->session_len] = '\0';
     long declared = 0;
-    bool chunked = lws_hdr_total_length(c->wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
+    if (lws_hdr_total_length(c->wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+        /* lws 4.1 does not decode chunked request bodies (lighttpd in front sends a
+         * Content-Length); we will not read it. */
+        c->close_after = true;
+        respond_error(c, 411, "Length Required.");
+        return;
+    }
     if (lws_hdr_copy(c->wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
         parse_long(cl, 0, 1L << 40, &declared) != 0)
         declared = -1;
@@ -491,7 +404,7 @@ static void start_xhr_send(sj_conn *c, const sockjs_path *sp)
         return;
     }
     c->phase = SJP_BODY_IN;
-    if (declared == 0 && !chunked) xhr_send_done(c); /* no body will come */
+    if (declared == 0) xhr_send_done(c); /* no body will come */
 }
 
 static void http_body(sj_conn *c, const char *in, size_t len)
@@ -642,4 +555,10 @@ int sockjs_callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         break;
     }
     return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+void sj_http_stop(void)
+{
+    buf_free(&wbuf);
+    buf_free(&frame_buf);
 }

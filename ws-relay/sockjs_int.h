@@ -1,6 +1,7 @@
 /* sockjs_int.h - the SockJS module's insides, shared by sockjs.c (sessions, the table,
  * timers, the STOMP transport ops, frame production), sockjs_http.c (the HTTP
- * transports) and sockjs_ws.c (the websocket transport). Nothing else includes it;
+ * transports), sockjs_eof.c (noticing HTTP clients that hang up) and sockjs_ws.c (the
+ * websocket transport). Nothing else includes it;
  * relay.c uses sockjs.h.
  *
  * Objects and ownership
@@ -84,7 +85,7 @@ struct sj_conn {
     bool close_after;     /* close the connection after the response (early 413) */
     bool too_large;       /* request body over the limit: discarded */
     bool ws_closing;      /* websocket: the close frame went out; close at next WRITEABLE */
-    bool peer_gone;       /* receiver: the client closed (see sockjs_http.c, EOF watch) */
+    bool peer_gone;       /* receiver: the client hung up (sockjs_eof.c) */
     int eof_fd;           /* socket watched for the peer's EOF, or -1 */
     int status;           /* fixed responses: HTTP status */
     int oneshot_code;     /* receiver that only gets c[code,reason] (2010, 3000) */
@@ -129,9 +130,17 @@ void sj_wake(sj_sess *sj);
  * unlinked; its body is fed when conn->sj is still open, then 204 (404 if the
  * session is gone: conn->sj NULL). Called outside lws callbacks too. */
 void sj_http_release(sj_conn *conn);
-/* The receivers' EOF watch (sockjs_http.c): start on loop / stop. 0 or -1. */
-int sj_http_start(uv_loop_t *loop);
+/* sockjs_http.c: free the module's write buffers (shutdown). */
 void sj_http_stop(void);
+
+/* ---- sockjs_eof.c: the receivers' EOF watch ---- */
+/* Start on loop (0, or -1 logged) / stop (idempotent). */
+int sj_eof_start(uv_loop_t *loop);
+void sj_eof_stop(void);
+/* Watch conn's socket for its peer hanging up; then conn->peer_gone is set, conn is
+ * detached from its session and a WRITEABLE requested. / Stop watching (idempotent). */
+void sj_eof_watch(sj_conn *conn);
+void sj_eof_unwatch(sj_conn *conn);
 /* A new connection state for wsi (owned by the slot it is stored in) / unlink it from
  * its session (receiver or wait queue) and free it; NULL is fine. */
 sj_conn *sj_conn_new(struct lws *wsi, enum sj_kind kind);
