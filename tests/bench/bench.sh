@@ -85,8 +85,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Many sockets on both sides: the stacks and the loadgen inherit this limit.
+# Many sockets on both sides: the stacks and the loadgen inherit this limit. Raising
+# the hard limit needs CAP_SYS_RESOURCE; without it every process (relay included)
+# stays under the hard limit, and the report says so.
 ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+FD_LIMIT=$(ulimit -n)
 HAVE_RELAY=0 HAVE_API=0 HAVE_RABBIT=0 HAVE_PERF=0
 [ -x "$B/ws-relay/chat-relay" ] && HAVE_RELAY=1
 [ -x "$B/fcgi-api/chat-api" ] && HAVE_API=1
@@ -105,16 +108,19 @@ lg() {
     timeout 600 "${LG[@]}" "$@" >>"$RAW/$set.txt" 2>>"$RAW/$set.err"
 }
 
-# profile_start NAME PIDS SECONDS [SORT]: perf record (call graphs) of the processes
-# in the background; profile_report NAME waits and writes the top entries (self
-# time, sorted by SORT, default dso,symbol) to $WORK/NAME.perf.txt.
+# profile_start NAME PIDS SECONDS [SORT [COMM]]: perf record with DWARF call graphs of
+# the processes, in the background. profile_report NAME waits, then writes the top
+# entries by self time (sorted by SORT, default dso,symbol) to $WORK/NAME.perf.txt
+# and by inclusive time (the callers' view, COMM's samples only) to
+# $WORK/NAME.children.txt.
 profile_start() {
     PERF_PID=
     [ "$HAVE_PERF" = 1 ] || return 0
     PERF_SORT=${4:-dso,symbol}
-    note_cmd "perf record -F 999 -g -p <pids> -- sleep $3; perf report --no-children --sort $PERF_SORT"
-    taskset -c "$LOADGEN_CPUS" perf record -q -F 999 -g -p "$2" -o "$WORK/$1.perf.data" -- sleep "$3" \
-        >/dev/null 2>&1 &
+    PERF_COMM=${5:-}
+    note_cmd "perf record -F 499 --call-graph dwarf,16384 -p <pids> -- sleep $3; perf report --no-children --sort $PERF_SORT; perf report --children --sort symbol${PERF_COMM:+ --comm $PERF_COMM}"
+    taskset -c "$LOADGEN_CPUS" perf record -q -F 499 --call-graph dwarf,16384 -p "$2" -o "$WORK/$1.perf.data" \
+        -- sleep "$3" >/dev/null 2>&1 &
     PERF_PID=$!
 }
 profile_report() {
@@ -123,6 +129,10 @@ profile_report() {
     PERF_PID=
     perf report -i "$WORK/$1.perf.data" --stdio --no-children --sort "$PERF_SORT" --percent-limit 1.2 2>/dev/null |
         grep -E '^ +[0-9.]+%' | head -25 | sed -e 's/[ -]*$//' >"$WORK/$1.perf.txt"
+    perf report -i "$WORK/$1.perf.data" --stdio --children --sort symbol ${PERF_COMM:+--comm "$PERF_COMM"} \
+        --percent-limit 4 2>/dev/null | grep -E '^ +[0-9.]+%' | grep -v -e '\] _start' -e '__libc_start' -e '0xffffffff' |
+        head -32 | sed -e 's/[ -]*$//' >"$WORK/$1.children.txt"
+    rm -f "$WORK/$1.perf.data"
 }
 
 # syscalls_per PID SECONDS OUT: count the process's main syscalls for SECONDS.
@@ -186,7 +196,7 @@ if [ "$HAVE_RELAY" = 1 ] && stack_start one-relay; then
     # time goes, then how many system calls each delivery costs.
     for ((k = 0; k < 600; k++)); do grep -q 'sessions ready' "$RAW/profile-one.err" 2>/dev/null && break; sleep 0.1; done
     sleep 1
-    profile_start relay-fanout "$(relay_pid 0)" 3
+    profile_start relay-fanout "$(relay_pid 0)" 3 dso,symbol chat-relay
     profile_report relay-fanout
     syscalls_count "$(relay_pid 0)" 2 "$WORK/relay-fanout.syscalls"
     wait "$LGP"
@@ -277,7 +287,7 @@ if stack_start rest --api-procs "$API_PROCS"; then
     say "profile: API under GET /api/rooms"
     # Where the time goes per process, and how many Redis commands one GET costs.
     redis-cli -p "$REDIS_PORT" CONFIG RESETSTAT >/dev/null
-    profile_start rest-rooms "$LIGHTTPD_PID${API_PIDS:+,$API_PIDS},$REDIS_PID" 4 comm,dso,symbol
+    profile_start rest-rooms "$LIGHTTPD_PID${API_PIDS:+,$API_PIDS},$REDIS_PID" 4 comm,dso,symbol chat-api
     BENCH_METHOD=GET BENCH_PATH=/api/rooms taskset -c "$LOADGEN_CPUS" wrk -t1 -c32 -d5s -s "$ROOT/tests/bench/wrk_api.lua" \
         "$BASE_URL/api/rooms" | grep '^wrk-result' >"$WORK/rest-profile.txt"
     redis-cli -p "$REDIS_PORT" INFO commandstats | tr -d '\r' |
@@ -289,7 +299,7 @@ fi
 ELAPSED=$(($(date +%s) - T0))
 # What the report needs besides the raw results, so that it can be rewritten later.
 declare -p ELAPSED RUNS QUICK B SUBS PUBS WARMUP DURATION CONN_STEPS CONN_MAX RABBIT_STEPS WRK_DURATION \
-    REDIS_N WINDOW RABBIT_WINDOW SERVER_CPUS LOADGEN_CPUS API_PROCS STATIC STATIC_BYTES ROOMS_BYTES MEASURED_COMMIT \
+    REDIS_N WINDOW RABBIT_WINDOW FD_LIMIT SERVER_CPUS LOADGEN_CPUS API_PROCS STATIC STATIC_BYTES ROOMS_BYTES MEASURED_COMMIT \
     MEASURED_DATE 2>/dev/null | sed 's/^declare -[-a-z]* //' >"$WORK/meta.sh"
 # shellcheck source=tests/bench/bench_report.sh
 . "$ROOT/tests/bench/bench_report.sh"

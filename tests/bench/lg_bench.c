@@ -395,7 +395,8 @@ int lg_bench_conns(lg_ctx *ctx, const lg_conns_opts *o, FILE *out)
     ctx->nsubs = 0; /* idle: no message accounting */
     for (size_t s = 0; s < o->nsteps; s++) {
         size_t target = o->steps[s], failed0 = ctx->failed;
-        if (target > ctx->cap) target = ctx->cap;
+        int capped = target > ctx->cap;
+        if (capped) target = ctx->cap;
         uint64_t t = lg_now_ns();
         open_range(ctx, opened, target, o->concurrency, open_idle, NULL);
         double setup = (double)(lg_now_ns() - t) / NS;
@@ -414,6 +415,10 @@ int lg_bench_conns(lg_ctx *ctx, const lg_conns_opts *o, FILE *out)
         fprintf(out, " rss_kib.loadgen=%ld\n", lg_proc_rss_kib(getpid()));
         fflush(out);
         prev_ready = ctx->ready;
+        if (capped) {
+            fprintf(out, "limit conns=%zu ready=%zu reason=loadgen-fd-limit\n", o->steps[s], ctx->ready);
+            break;
+        }
         if (ctx->pending > 0) {
             fprintf(out, "limit conns=%zu ready=%zu reason=handshakes-stuck(%zu)\n", target, ctx->ready, ctx->pending);
             break;

@@ -157,22 +157,27 @@ static int parse_flags(int argc, char **argv, flags *f)
 }
 
 /* Raise the fd limit to what `want` connections need, the hard limit too when we
- * may (root); report what we got. */
-static void raise_nofile(size_t want)
+ * may (CAP_SYS_RESOURCE). Returns how many connections fit under the limit we got,
+ * keeping FD_RESERVE descriptors for /proc reads, epoll, Redis and stdio. */
+#define FD_RESERVE 64
+static size_t raise_nofile(size_t want)
 {
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
-    rlim_t need = (rlim_t)want + 256;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return want;
+    rlim_t need = (rlim_t)want + FD_RESERVE;
     if (rl.rlim_max < need) {
         struct rlimit hard = {need, need};
-        if (setrlimit(RLIMIT_NOFILE, &hard) == 0) return;
+        if (setrlimit(RLIMIT_NOFILE, &hard) == 0) return want;
     }
     if (rl.rlim_cur < need) {
         rl.rlim_cur = need < rl.rlim_max ? need : rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
-        if (rl.rlim_cur < need)
-            fprintf(stderr, "loadgen: fd limit %lu is below the %lu needed\n", (unsigned long)rl.rlim_cur, (unsigned long)need);
     }
+    if (rl.rlim_cur >= need) return want;
+    size_t fit = rl.rlim_cur > FD_RESERVE ? (size_t)rl.rlim_cur - FD_RESERVE : 0;
+    fprintf(stderr, "loadgen: fd limit %lu (hard %lu) allows %zu of the %zu connections asked for\n",
+            (unsigned long)rl.rlim_cur, (unsigned long)rl.rlim_max, fit, want);
+    return fit;
 }
 
 /* RabbitMQ needs no users: fill in room names only. */
@@ -299,8 +304,12 @@ int main(int argc, char **argv)
     ctx.targets = targets;
     ctx.ntargets = f.nurls;
     ctx.nsources = (unsigned)(f.sources ? f.sources : total / 20000 + 1);
-    raise_nofile(total);
-    if (lg_ctx_init(&ctx, total) != 0) return 1;
+    size_t fit = raise_nofile(total);
+    if (fit < total && !is_conns) {
+        fprintf(stderr, "loadgen: not enough file descriptors for %zu connections\n", total);
+        return 1;
+    }
+    if (lg_ctx_init(&ctx, fit) != 0) return 1;
 
     int rc;
     if (is_pubsub) {
