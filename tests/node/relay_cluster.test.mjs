@@ -2,7 +2,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useStack } from './lib/stack.mjs';
-import SockJS from 'sockjs-client';
 import { Api, stomp, useClients, sleep } from './lib/client.mjs';
 
 const stack = useStack({ relays: 2 });
@@ -134,25 +133,3 @@ test('a relay killed and restarted: the other relay keeps going, the restarted o
     assert.equal((await sa.waitChat('hello from the restarted relay')).senderId, ub.user.id);
 });
 
-// With two relays behind lighttpd, every request of one SockJS session (xhr_send and the
-// receiving request) must reach the relay that holds the session.
-for (const transport of ['xhr-streaming', 'xhr-polling']) {
-    test(`SockJS ${transport} through lighttpd with two relays: 6 sessions chat`, { timeout: 40000 }, async () => {
-        const { room, users } = await api.roomWith(6);
-        const conns = users.map((u, i) => stomp(null, {
-            token: u.token, name: `${transport}#${i}`,
-            socketFactory: () => new SockJS(`${stack.baseUrl}/ws`, null, { transports: [transport] }),
-        }));
-        await Promise.all(conns.map((c) => c.connect()));
-        const subs = await Promise.all(conns.map((c) => c.subscribeReceipt(`/topic/room/${room.id}`)));
-        for (const [i, c] of conns.entries()) {
-            for (let k = 0; k < 3; k++) await c.sendReceipt(room.id, `${transport} ${i}.${k}`);
-        }
-        for (const [i] of conns.entries()) {
-            for (const s of subs) {
-                const got = await s.collect((m) => m.type === 'CHAT' && m.senderId === users[i].user.id, 3);
-                assert.deepEqual(got.map((m) => m.message), [0, 1, 2].map((k) => `${transport} ${i}.${k}`));
-            }
-        }
-    });
-}

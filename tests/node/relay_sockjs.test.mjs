@@ -1,5 +1,10 @@
-// SockJS (CONTRACT.md: "SockJS endpoint base /ws ... so new SockJS("/ws") works") with
-// the real sockjs-client under @stomp/stompjs, one test per transport.
+// SockJS directly on the relay's own port (CONTRACT.md: "The relay is also usable
+// directly on its own port"), with the real sockjs-client under @stomp/stompjs. Through
+// lighttpd, SockJS is covered by sockjs_transports.test.mjs / sockjs_protocol.test.mjs.
+//
+// Note: sockjs-client in Node sends its xhr_send bodies with Transfer-Encoding: chunked
+// (Node's http client does when no Content-Length is set) - valid HTTP/1.1 that lighttpd
+// de-chunks before proxying, but the relay sees as is on its own port.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import SockJS from 'sockjs-client';
@@ -10,23 +15,11 @@ const stack = useStack();
 useClients();
 const api = new Api(stack);
 
-test('GET /ws/info answers the SockJS info JSON', { timeout: 15000 }, async () => {
-    for (const base of [stack.baseUrl, `http://127.0.0.1:${stack.relayPorts[0]}`]) {
-        const res = await fetch(`${base}/ws/info`, { signal: AbortSignal.timeout(5000) });
-        assert.equal(res.status, 200, `${base}/ws/info`);
-        const info = JSON.parse(await res.text());
-        assert.equal(typeof info.websocket, 'boolean');
-        assert.equal(typeof info.cookie_needed, 'boolean');
-        assert.ok(Array.isArray(info.origins), 'origins array');
-        assert.equal(typeof info.entropy, 'number');
-    }
-});
-
 async function chatOver(transport, base) {
     const { room, users: [ua, ub] } = await api.roomWith(2);
     const sock = () => new SockJS(`${base}/ws`, null, { transports: [transport] });
     const a = stomp(null, { token: ua.token, name: `A/${transport}`, socketFactory: sock });
-    const b = stomp(null, { token: ub.token, name: `B/${transport}`, socketFactory: sock });
+    const b = stomp(stack.relayUrl(0), { token: ub.token, name: 'B/raw websocket' });
     const [fa] = await Promise.all([a.connect(), b.connect()]);
     assert.equal(a.ws.transport, transport, `SockJS used ${transport}`);
     assert.equal(fa.headers['user-name'], ua.user.id);
@@ -36,19 +29,15 @@ async function chatOver(transport, base) {
     await a.sendReceipt(room.id, text);
     const m = await sb.waitChat(text);
     assert.equal(m.senderId, ua.user.id);
-    assert.equal(sb.frames.at(-1).headers['content-type'], 'application/json');
     // a burst of 20 in order, the other way
     await Promise.all(Array.from({ length: 20 }, (_, i) => b.sendReceipt(room.id, `s-${i}`)));
     const got = await sa.collect((x) => x.type === 'CHAT' && x.message.startsWith('s-'), 20);
     assert.deepEqual(got.map((x) => x.message), Array.from({ length: 20 }, (_, i) => `s-${i}`));
+    assert.equal(sa.frames.at(-1).headers['content-type'], 'application/json');
 }
 
 for (const transport of ['websocket', 'xhr-streaming', 'xhr-polling']) {
-    test(`SockJS ${transport} through lighttpd`, { timeout: 30000 }, async () => {
-        await chatOver(transport, stack.baseUrl);
+    test(`SockJS ${transport} directly on the relay port`, { timeout: 30000 }, async () => {
+        await chatOver(transport, `http://127.0.0.1:${stack.relayPorts[0]}`);
     });
 }
-
-test('SockJS xhr-streaming directly on the relay port', { timeout: 30000 }, async () => {
-    await chatOver('xhr-streaming', `http://127.0.0.1:${stack.relayPorts[0]}`);
-});
