@@ -1,4 +1,5 @@
-/* outq.c - singly linked FIFO of outgoing frames with shared tails; see outq.h. */
+/* outq.c - singly linked FIFO of outgoing frames with shared tails; see outq.h.
+ * Deliberately not here: limits (the session bounds the queue) and any I/O. */
 #include "outq.h"
 #include "buf.h"
 #include "util.h"

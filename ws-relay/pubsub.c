@@ -1,4 +1,6 @@
-/* pubsub.c - Pub/Sub routing between rds.c and rooms/sessions; see pubsub.h. */
+/* pubsub.c - Pub/Sub routing between rds.c and rooms/sessions; see pubsub.h.
+ * Deliberately not here: any state (rooms.c and session.c own it) or Redis I/O beyond
+ * the two fixed SUBSCRIBEs on (re)connect. */
 #include "pubsub.h"
 #include "keys.h"
 #include "log.h"
@@ -8,6 +10,7 @@
 
 #include <string.h>
 
+/* Whether chan[0..len) is the channel spell() writes (keys.h spells every name). */
 static int is_chan(const char *chan, size_t len, size_t (*spell)(char *, size_t))
 {
     char want[KEYS_MAX];

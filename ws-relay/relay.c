@@ -62,7 +62,12 @@ static void ws_want_write(void *t)
 
 static void ws_rx_flow(void *t, int enable)
 {
-    lws_rx_flow_control((struct lws *)t, enable);
+    struct lws *wsi = t;
+    lws_rx_flow_control(wsi, enable);
+    /* Resuming happens from a Redis reply, outside lws: frames lws read meanwhile wait
+     * in its buffer for a "forced service" pass, which on libuv only its idle handler
+     * runs. Wake it. */
+    if (enable) lws_cancel_service(lws_get_context(wsi));
 }
 
 static void ws_close(void *t, int flush)

@@ -1,4 +1,6 @@
-/* strmap.c - chained hash table keyed by byte strings (FNV-1a); see strmap.h. */
+/* strmap.c - chained hash table keyed by byte strings (FNV-1a); see strmap.h.
+ * Deliberately not here: ownership of keys or values, ordering, shrinking below the
+ * first allocation (an emptied map frees its table instead). */
 #include "strmap.h"
 #include "util.h"
 
