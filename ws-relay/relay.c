@@ -130,8 +130,10 @@ static void on_established(struct lws *wsi, pss *p)
      * the kernel before they queue in the session. */
     int sndbuf = 65536;
     setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-    /* Compress each message on its own: no deflate window kept between messages,
-     * so idle sessions hold no zlib state. Valid for any permessage-deflate peer. */
+    /* Compress each message on its own (in lws 4.1 this option name releases the
+     * server's compressor after every message): idle sessions keep no deflate state,
+     * and any permessage-deflate peer can read such messages. lws' inflater for a
+     * client that compresses with context takeover stays (docs/STOMP.md, limits). */
     lws_set_extension_option(wsi, "permessage-deflate", "client_no_context_takeover", NULL);
     lws_set_extension_option(wsi, "permessage-deflate", "mem_level", "4");
     if (sockjs_ws_established(wsi, &p->sockjs, peer)) return; /* a SockJS websocket */
