@@ -6,7 +6,7 @@
  * through sj_input(). The engine reaches us through sj_ops, which only set flags,
  * request writes, or queue deferred work (the engine must not be called back from
  * inside its own ops): sess_transport_gone and the release of held xhr_send requests
- * run from a zero-delay timer (sj_kick). One periodic sweep does heart-beats and the
+ * run from a zero-delay timer (pend, on_kick). One periodic sweep does heart-beats and the
  * disconnect timeout for all sessions.
  *
  * Deliberately not here: HTTP and WebSocket I/O (sockjs_http.c, sockjs_ws.c), URL
@@ -129,12 +129,14 @@ static void op_rx_flow(void *t, int enable)
     }
 }
 
+/* flush: nothing to do but wake the receiver: sess_out_take() says CLOSE after the last
+ * frame and sj_next_frame() closes then. Not flush: closed now; the receiver writes
+ * the close frame, the engine hears "gone" from on_kick. Either way a receiver that
+ * does not read is cut after a few seconds. */
 static void op_close(void *t, int flush)
 {
     sj_sess *sj = t;
-    if (flush) {
-        sj->flushing = true; /* sess_out_take says CLOSE after the last frame */
-    } else {
+    if (!flush) {
         mark_closed(sj, 3000, "Go away!");
         sj->gone_due = true;
         if (sj->wait_head) sj->resume_due = true;

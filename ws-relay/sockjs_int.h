@@ -43,7 +43,7 @@ typedef struct sj_conn sj_conn;
 
 struct sj_sess {
     sj_sess *prev, *next;        /* every live session (sweeps, shutdown) */
-    sj_sess *pend_prev, *pend_next; /* sessions with deferred work (see sj_kick) */
+    sj_sess *pend_prev, *pend_next; /* sessions with deferred work (sockjs.c, pend) */
     sess *stomp;                 /* the STOMP engine; NULL once told it is gone */
     sj_conn *recv;               /* the receiving connection, or NULL */
     sj_conn *wait_head, *wait_tail; /* xhr_send requests held while input is paused */
@@ -54,7 +54,6 @@ struct sj_sess {
     bool gone_due;               /* sess_transport_gone to be called (deferred) */
     bool paused;                 /* the engine asked us to stop feeding input */
     bool resume_due;             /* held xhr_send bodies to be fed (deferred) */
-    bool flushing;               /* engine closes after its last frames */
     int close_code;
     const char *close_reason;    /* static string */
     int64_t last_tx;             /* mono ms of the last frame sent (heart-beat) */
