@@ -354,3 +354,29 @@ test('one xhr_send body may carry several frames, and one frame may span bodies'
     assert.deepEqual(chats(stompFrames(fs)), ['one', 'two', 'three']);
     assert.deepEqual(stompFrames(fs).filter((f) => f.command === 'RECEIPT').map((f) => f.headers['receipt-id']), ['sub', 'r1', 'r2', 'r3']);
 });
+
+test('concurrent xhr_send bodies are held while STOMP waits on Redis: input stays under MAX_PENDING', { timeout: 30000 }, async () => {
+    // 12 bodies of 6 SENDs (~1 KB each) while Redis is paused: ~72 KB, over MAX_PENDING
+    // (64 KB) if they were all fed to the STOMP parser at once (ERROR too-large); held
+    // and fed one after the other once Redis answers, every SEND gets its RECEIPT.
+    const { room, users: [ua] } = await api.roomWith(1);
+    const { s, st } = await connectedSession(ua);
+    const text = 'z'.repeat(950);
+    const bodies = Array.from({ length: 12 }, (_, b) => Array.from({ length: 6 }, (_, k) =>
+        frame('SEND', { destination: '/app/chat.sendMessage', receipt: `h-${b}-${k}` },
+            JSON.stringify({ roomId: room.id, message: `${b}.${k} ${text}` }))));
+    // Redis stalls for a second: the first SEND waits, the other bodies arrive meanwhile.
+    await stack.redis('CLIENT', 'PAUSE', '1000', 'ALL');
+    const answers = await Promise.all(bodies.map((b) => s.send(b)));
+    assert.deepEqual(answers.map((r) => r.status), Array(12).fill(204));
+    const fs = await st.waitFrames((x) => stompFrames(x).filter((f) => f.command === 'RECEIPT' || f.command === 'ERROR').length >= 72 ||
+        stompFrames(x).some((f) => f.command === 'ERROR'), 15000, '72 RECEIPTs');
+    const got = stompFrames(fs);
+    assert.deepEqual(got.filter((f) => f.command === 'ERROR').map((f) => f.headers.message), [], 'no ERROR');
+    const ids = got.filter((f) => f.command === 'RECEIPT').map((f) => f.headers['receipt-id']);
+    assert.equal(ids.length, 72);
+    for (let b = 0; b < 12; b++) {
+        const mine = ids.filter((id) => id.startsWith(`h-${b}-`));
+        assert.deepEqual(mine, Array.from({ length: 6 }, (_, k) => `h-${b}-${k}`), `body ${b} in order`);
+    }
+});
