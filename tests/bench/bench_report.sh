@@ -44,7 +44,7 @@ fanout_row() { # LABEL SET CPULABELS
     local label=$1 set=$2 cpus="" l
     [ -s "$RAW/$set.txt" ] || return 0
     for l in $3; do cpus="$cpus${cpus:+ / }$(fix 0 "$(median "$set" "cpu.$l")")"; done
-    md "| $label | **$(int "$(median "$set" delivered_per_s)")** | $(spread_int "$set" delivered_per_s) | $(int "$(median "$set" publish_per_s)") | $(int "$(median "$set" lost)") | $cpus | $(fix 0 "$(median "$set" cpu.loadgen)") | $(count "$set") |"
+    md "| $label | **$(int "$(median "$set" delivered_per_s)")** | $(spread_int "$set" delivered_per_s) | $(int "$(median "$set" publish_per_s)") | $(int "$(median "$set" lost)") | $cpus | $(fix 0 "$(median "$set" other.cpu)") | $(fix 0 "$(median "$set" cpu.loadgen)") | $(count "$set") |"
 }
 
 write_report() {
@@ -90,12 +90,23 @@ write_report() {
         "keeps at most $WINDOW messages ($RABBIT_WINDOW for RabbitMQ, which needs that many to keep its core busy) that" \
         "some subscriber has not yet received, so \"flat out\" is the highest rate the target sustains without its queues" \
         "growing. ${DURATION} s measured after ${WARMUP} s of warm-up." ""
-    md "| target | delivered MESSAGE/s | spread | messages published/s | lost | server CPU % | loadgen CPU % | runs |" \
-        "| --- | --- | --- | --- | --- | --- | --- | --- |"
+    md "| target | delivered MESSAGE/s | spread | messages published/s | lost | server CPU % | other processes on the server CPU % | loadgen CPU % | runs |" \
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     fanout_row "chat relay, 1 relay (relay / redis)" one.flat "relay redis"
     fanout_row "chat relay, 2 relays (relay0 / relay1 / redis)" two.flat "relay0 relay1 redis"
     fanout_row "RabbitMQ $(pkgver rabbitmq-server) Web-STOMP" rabbit.flat "rabbit"
     md "" "Ours / RabbitMQ: **$(ratio "$our_peak" "$their_peak" 1)×** delivered MESSAGE/s." ""
+    local rep="" set n
+    for set in one two rabbit one-at-rabbit; do
+        n=$(grep -c ' phase=0 ' "$RAW/$set.disturbed.txt" 2>/dev/null)
+        [ "${n:-0}" -gt 0 ] && rep="$rep${rep:+, }$set: $n"
+        n=0
+        [ -f "$RAW/$set.disturbed-used.txt" ] && n=$(wc -l <"$RAW/$set.disturbed-used.txt")
+        [ "${n:-0}" -gt 0 ] && rep="$rep${rep:+, }$set: $n disturbed run(s) kept for want of clean ones"
+    done
+    md "\"Other processes\" is the server CPU's busy time not spent in the watched server processes (this machine is" \
+        "shared with other work). A run in which it passed ${DISTURBED_PCT:-10} % in any phase was set aside and repeated" \
+        "(at most twice per series): ${rep:-none were}. Set-aside results stay in \`build/bench/raw/*.disturbed.txt\`." ""
 
     md "## Latency" "" "SEND→MESSAGE, measured by the publishing loadgen's clock against the subscribing one's (same" \
         "process, CLOCK_MONOTONIC), over every subscriber: the last subscriber of a fan-out counts as much as the" \

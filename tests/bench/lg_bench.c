@@ -73,8 +73,11 @@ void lg_bench_on_message(lg_ctx *ctx, lg_conn *c, const char *body, size_t len)
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
+#define MAX_CPUS 8
+
 typedef struct cpu_sample {
-    double t, self, pid[LG_MAX_PIDS];
+    double t, self, pid[LG_MAX_PIDS], cpu[MAX_CPUS];
+    int ncpus;
 } cpu_sample;
 
 static void cpu_take(const lg_watch *w, cpu_sample *s)
@@ -82,6 +85,7 @@ static void cpu_take(const lg_watch *w, cpu_sample *s)
     s->t = (double)lg_now_ns() / NS;
     s->self = lg_proc_self_cpu_s();
     for (size_t i = 0; w && i < w->n; i++) s->pid[i] = lg_proc_cpu_s(w->pid[i]);
+    s->ncpus = lg_proc_cpus_busy_s(s->cpu, MAX_CPUS);
 }
 
 /* Percent of one core between two samples, per watched process and for ourselves. */
@@ -92,6 +96,8 @@ static void cpu_print(FILE *out, const lg_watch *w, const cpu_sample *a, const c
     for (size_t i = 0; w && i < w->n; i++)
         fprintf(out, " cpu.%s=%.1f", w->label[i], a->pid[i] < 0 || b->pid[i] < 0 ? -1.0 : 100.0 * (b->pid[i] - a->pid[i]) / dt);
     fprintf(out, " cpu.loadgen=%.1f", 100.0 * (b->self - a->self) / dt);
+    /* Busy share of each CPU, whoever used it (other processes included). */
+    for (int c = 0; c < a->ncpus && c < b->ncpus; c++) fprintf(out, " busy.cpu%d=%.1f", c, 100.0 * (b->cpu[c] - a->cpu[c]) / dt);
 }
 
 /* Open connection slots [from, to) with open_one(i), keeping at most concurrency

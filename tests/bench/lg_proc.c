@@ -50,3 +50,22 @@ double lg_proc_self_cpu_s(void)
     return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
+
+int lg_proc_cpus_busy_s(double *busy, int n)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f) return 0;
+    char line[512];
+    int got = 0;
+    while (got < n && fgets(line, sizeof line, f)) {
+        unsigned long long v[8] = {0};
+        int cpu;
+        if (sscanf(line, "cpu%d %llu %llu %llu %llu %llu %llu %llu %llu", &cpu, &v[0], &v[1], &v[2], &v[3], &v[4],
+                   &v[5], &v[6], &v[7]) != 9 || cpu != got)
+            continue;
+        /* user nice system idle iowait irq softirq steal */
+        busy[got++] = (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / (double)sysconf(_SC_CLK_TCK);
+    }
+    fclose(f);
+    return got;
+}
