@@ -2,14 +2,37 @@
 // directly on its own port"), with the real sockjs-client under @stomp/stompjs. Through
 // lighttpd, SockJS is covered by sockjs_transports.test.mjs / sockjs_protocol.test.mjs.
 //
-// Note: sockjs-client in Node sends its xhr_send bodies with Transfer-Encoding: chunked
-// (Node's http client does when no Content-Length is set) - valid HTTP/1.1 that lighttpd
-// de-chunks before proxying, but the relay sees as is on its own port.
+// sockjs-client's Node driver writes xhr_send bodies with req.write() + req.end(), so
+// Node's http client sends them with Transfer-Encoding: chunked. A browser's XHR always
+// sends a Content-Length, and HTTP/1.1 lets a server refuse a body without one (411,
+// RFC 9112 6.3 / RFC 7230 3.3.3) - which the relay does on its own port (docs/STOMP.md;
+// lighttpd in front de-chunks). So in this file Node's http.request is wrapped to send
+// each request body in one piece with a Content-Length, as a browser would.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import SockJS from 'sockjs-client';
 import { useStack } from './lib/stack.mjs';
 import { Api, stomp, useClients } from './lib/client.mjs';
+
+const origRequest = http.request;
+http.request = function (...args) {
+    const req = origRequest.apply(this, args);
+    const chunks = [];
+    const origEnd = req.end.bind(req);
+    req.write = (chunk, ...rest) => {
+        chunks.push(Buffer.from(chunk));
+        const cb = rest.find((x) => typeof x === 'function');
+        if (cb) cb();
+        return true;
+    };
+    req.end = (chunk, ...rest) => {
+        if (chunk && typeof chunk !== 'function') chunks.push(Buffer.from(chunk));
+        if (chunks.length) return origEnd(Buffer.concat(chunks), ...rest.filter((x) => typeof x === 'function'));
+        return origEnd(...(typeof chunk === 'function' ? [chunk] : []));
+    };
+    return req;
+};
 
 const stack = useStack();
 useClients();
