@@ -303,8 +303,11 @@ static void start_receiver(sj_conn *c, const sockjs_path *sp)
     } else {
         sj_attach(sj, c);
     }
-    /* A streaming response may stay open for a long time: no lws timeout on it. */
+    /* A streaming response may stay open for a long time: no lws timeout on it, and
+     * no header table held (lws closes connections holding one for over ~6 minutes,
+     * "ah excessive hold"); what we need from the headers is copied by now. */
     lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
+    lws_http_headers_detach(c->wsi);
     sj_eof_watch(c);
     c->phase = SJP_HEAD;
     lws_callback_on_writable(c->wsi);

@@ -58,6 +58,10 @@ static int ws_receive(sj_conn *c, const char *in, size_t len)
     if (c->in.len && c->sj)
         rc = sockjs_decode(buf_data(&c->in), c->in.len, cf->max_decoded, feed_cb, c->sj);
     buf_reset(&c->in);
+    if (c->in.cap > 4096) { /* an idle connection keeps no big buffer */
+        buf_free(&c->in);
+        buf_init(&c->in, 0);
+    }
     if (rc == CHAT_ETOOLARGE) return ws_fail(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "Message too big.");
     if (rc != CHAT_OK) return ws_fail(c->wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, "Broken framing.");
     return 0;
