@@ -41,7 +41,7 @@ say = @printf '  %-7s %s\n' $(1) $(2)
 endif
 
 .DEFAULT_GOAL := all
-.PHONY: all deps run stop test test-unit test-integration fuzz bench clean
+.PHONY: all bins deps run stop test test-unit test-integration fuzz bench clean
 
 # ---- common/ ---------------------------------------------------------------
 COMMON_SRCS := $(wildcard common/*.c)
@@ -64,13 +64,14 @@ UNIT_TESTS :=
 include $(wildcard */build.mk tests/*/build.mk)
 
 all: $(ALL_BINS) $(UNIT_TESTS)
+bins: $(ALL_BINS)
 
 # ---- set-up and running -------------------------------------------------------
 deps:
 	@scripts/deps.sh
 
 run: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory bins
 	@scripts/run.sh
 
 stop:
