@@ -19,9 +19,13 @@
 #include "session.h"
 #include "sockjs.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <libwebsockets.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 /* Per connection: lws allocates this as the wsi's user data. */
 typedef struct pss {
@@ -216,11 +220,29 @@ static void lws_log(int level, const char *line)
     else log_warn("lws", "msg=%s", log_q(0, msg));
 }
 
+/* Can host:port be bound right now? 0 if so; otherwise logs why and returns -1.
+ * Checked before lws gets the port because lws 4.1 cannot fail cleanly there. */
+static int port_free(const relay_conf *c)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)c->port)};
+    if (inet_pton(AF_INET, c->host, &sa.sin_addr) != 1) return 0; /* a name: let lws resolve it */
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, rc = 0;
+    if (fd < 0) return 0;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        log_error("listen", "host=%s port=%d problem=%s", c->host, c->port, log_q(0, strerror(errno)));
+        rc = -1;
+    }
+    close(fd);
+    return rc;
+}
+
 int relay_start(uv_loop_t *loop, const relay_conf *c)
 {
     struct lws_context_creation_info info;
     void *loops[1] = {loop};
 
+    if (port_free(c) != 0) return -1;
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
     buf_init(&wbuf, LWS_PRE);
     for (size_t i = 0; protocols[i].name; i++) {
@@ -246,6 +268,16 @@ int relay_start(uv_loop_t *loop, const relay_conf *c)
         return -1;
     }
     ctx_created = 1;
+    /* With a foreign libuv loop, lws 4.1 hands back a context even when the default
+     * vhost could not bind (FAIL_UPON_UNABLE_TO_BIND notwithstanding), and that
+     * half-made context cannot be taken down: its libuv handles call into the evlib
+     * plugin it already unloaded. port_free() above makes this a narrow race; if it
+     * is lost anyway, leave at once rather than run without a listener. */
+    if (!lws_get_vhost_by_name(ctx, "default")) {
+        log_error("listen", "host=%s port=%d problem=\"cannot listen (port taken meanwhile?)\"",
+                  c->host, c->port);
+        _exit(1);
+    }
     return sockjs_start(loop);
 }
 
