@@ -155,8 +155,14 @@ write_lighttpd_conf() {
 }
 
 cmd_down() {
-    local i rc=0
+    local i rc=0 kid
+    # lighttpd stops its FastCGI children itself; note their pids first so one that
+    # outlives it (say, busy in the sanitizer's exit-time leak check) is stopped too.
+    if [ -f "$DIR/lighttpd.pidnum" ]; then
+        for kid in $(pgrep -P "$(cat "$DIR/lighttpd.pidnum")" 2>/dev/null); do echo "$kid" >"$DIR/api-$kid.pid"; done
+    fi
     stop_pidfile "$DIR/lighttpd.pidnum"
+    for i in "$DIR"/api-*.pid; do [ -f "$i" ] && stop_pidfile "$i"; done
     for i in 0 1 2 3 4 5 6 7; do stop_pidfile "$DIR/relay$i.pid"; done
     stop_pidfile "$DIR/redis.pidnum"
     # Sanitizer reports from any process of the stack fail the test that used it.
