@@ -71,39 +71,7 @@ if [ -x "$B/ws-relay/chat-relay" ]; then
     done
 fi
 
-# sockjs_routes "RELAY_PORTS": the SockJS session routing appended to conf/lighttpd.conf
-# (see the comment there). Relay 0 takes every /ws/{server}/{session}/ path first; then
-# relay i (i > 0) takes those whose {server} ends in a digit d with d % N == i.
-# Keep in step with the copy in tests/stack.sh (write_lighttpd_conf).
-sockjs_routes() {
-    local ports=($1) n i d digits re
-    n=${#ports[@]}
-    for ((i = 0; i < n; i++)); do
-        if [ "$i" -eq 0 ]; then
-            re='^/ws/[^/]+/[^/]+/'
-        else
-            digits=""
-            for ((d = i; d < 10; d += n)); do digits="$digits$d"; done
-            [ -n "$digits" ] || continue
-            re="^/ws/[^/]*[$digits]/[^/]+/"
-        fi
-        echo "\$HTTP[\"url\"] =~ \"$re\" { proxy.server = ( \"\" => ( ( \"host\" => \"127.0.0.1\", \"port\" => ${ports[i]} ) ) ) }"
-    done
-}
-
-backends=""
-for p in $relay_ports; do backends="$backends ( \"host\" => \"127.0.0.1\", \"port\" => $p ),"; done
-[ -n "$backends" ] || backends=' ( "host" => "127.0.0.1", "port" => 9 ),'
-{
-    echo "var.port = $PORT"
-    echo "var.www = \"$ROOT/www\""
-    echo "var.state = \"$STATE\""
-    echo "var.api_bin = \"$ROOT/$B/fcgi-api/chat-api\""
-    echo "var.api_procs = ${API_PROCS:-4}"
-    echo "var.relays = (${backends%,} )"
-    cat "$ROOT/conf/lighttpd.conf"
-    sockjs_routes "$relay_ports"
-} >"$STATE/lighttpd.conf"
+"$ROOT/scripts/lighttpd-conf.sh" "$STATE" "$PORT" "$relay_ports" "${API_PROCS:-4}" "$ROOT/$B/fcgi-api/chat-api"
 lighttpd -D -f "$STATE/lighttpd.conf" >>"$STATE/lighttpd.out" 2>&1 &
 echo "$! lighttpd" >>"$STATE/run.pids"
 wait_port 127.0.0.1 "$PORT"

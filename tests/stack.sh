@@ -109,49 +109,11 @@ EOT
     export PWHASH_OPSLIMIT=${PWHASH_OPSLIMIT:-1} PWHASH_MEMLIMIT=${PWHASH_MEMLIMIT:-8192}
     start_redis
     for ((i = 0; i < relays; i++)); do start_relay "$i"; done
-    write_lighttpd_conf "$DIR" "$port" "$relay_ports" "$procs"
+    "$ROOT/scripts/lighttpd-conf.sh" "$DIR" "$port" "$relay_ports" "$procs" "$B/fcgi-api/chat-api"
     lighttpd -D -f "$DIR/lighttpd.conf" >>"$DIR/lighttpd.out" 2>&1 &
     echo $! >"$DIR/lighttpd.pidnum"
     wait_port "$port"
     cat "$DIR/env"
-}
-
-# sockjs_routes "RELAY_PORTS": the SockJS session routing appended to conf/lighttpd.conf
-# (see the comment there). Relay 0 takes every /ws/{server}/{session}/ path first; then
-# relay i (i > 0) takes those whose {server} ends in a digit d with d % N == i.
-# Keep in step with the copy in scripts/run.sh.
-sockjs_routes() {
-    local ports=($1) n i d digits re
-    n=${#ports[@]}
-    for ((i = 0; i < n; i++)); do
-        if [ "$i" -eq 0 ]; then
-            re='^/ws/[^/]+/[^/]+/'
-        else
-            digits=""
-            for ((d = i; d < 10; d += n)); do digits="$digits$d"; done
-            [ -n "$digits" ] || continue
-            re="^/ws/[^/]*[$digits]/[^/]+/"
-        fi
-        echo "\$HTTP[\"url\"] =~ \"$re\" { proxy.server = ( \"\" => ( ( \"host\" => \"127.0.0.1\", \"port\" => ${ports[i]} ) ) ) }"
-    done
-}
-
-# write_lighttpd_conf DIR PORT "RELAY_PORTS" PROCS: config from conf/lighttpd.conf.
-write_lighttpd_conf() {
-    local dir=$1 port=$2 rports=$3 procs=$4 backends="" p
-    for p in $rports; do backends="$backends ( \"host\" => \"127.0.0.1\", \"port\" => $p ),"; done
-    # With no relay built yet, point /ws at a closed port so it answers 503.
-    [ -n "$backends" ] || backends=' ( "host" => "127.0.0.1", "port" => 9 ),'
-    {
-        echo "var.port = $port"
-        echo "var.www = \"$ROOT/www\""
-        echo "var.state = \"$dir\""
-        echo "var.api_bin = \"$B/fcgi-api/chat-api\""
-        echo "var.api_procs = $procs"
-        echo "var.relays = (${backends%,} )"
-        cat "$ROOT/conf/lighttpd.conf"
-        sockjs_routes "$rports"
-    } >"$dir/lighttpd.conf"
 }
 
 cmd_down() {

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# scripts/lighttpd-conf.sh STATE_DIR PORT "RELAY_PORTS" API_PROCS API_BIN
+#
+# Writes STATE_DIR/lighttpd.conf: the variables conf/lighttpd.conf expects (ports,
+# paths, the relay list), then conf/lighttpd.conf itself, then the SockJS session
+# routing for the relays. Used by `make run` (scripts/run.sh) and the tests
+# (tests/stack.sh), so both run lighttpd exactly alike.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+[ $# -eq 5 ] || { sed -n '2,8p' "$0"; exit 2; }
+state=$1 port=$2 relay_ports=$3 procs=$4 api_bin=$5
+
+# The SockJS session routing (see the comment in conf/lighttpd.conf): relay 0 takes
+# every /ws/{server}/{session}/ path first; then relay i (i > 0) takes those whose
+# {server} ends in a digit d with d % N == i, so one session always meets one relay.
+sockjs_routes() {
+    local ports=($1) n i d digits re
+    n=${#ports[@]}
+    for ((i = 0; i < n; i++)); do
+        if [ "$i" -eq 0 ]; then
+            re='^/ws/[^/]+/[^/]+/'
+        else
+            digits=""
+            for ((d = i; d < 10; d += n)); do digits="$digits$d"; done
+            [ -n "$digits" ] || continue
+            re="^/ws/[^/]*[$digits]/[^/]+/"
+        fi
+        echo "\$HTTP[\"url\"] =~ \"$re\" { proxy.server = ( \"\" => ( ( \"host\" => \"127.0.0.1\", \"port\" => ${ports[i]} ) ) ) }"
+    done
+}
+
+backends=""
+for p in $relay_ports; do backends="$backends ( \"host\" => \"127.0.0.1\", \"port\" => $p ),"; done
+# With no relay built, point /ws at a closed port so it answers 503.
+[ -n "$backends" ] || backends=' ( "host" => "127.0.0.1", "port" => 9 ),'
+{
+    echo "var.port = $port"
+    echo "var.www = \"$ROOT/www\""
+    echo "var.state = \"$state\""
+    echo "var.api_bin = \"$api_bin\""
+    echo "var.api_procs = $procs"
+    echo "var.relays = (${backends%,} )"
+    cat "$ROOT/conf/lighttpd.conf"
+    sockjs_routes "$relay_ports"
+} >"$state/lighttpd.conf"
