@@ -28,6 +28,8 @@
 #define API_PASSWORD_MAX_CP 128
 #define API_PAGE_DEFAULT 20
 #define API_PAGE_MAX 100
+#define API_VERSION_LEN 16 /* rooms version values this API writes */
+#define API_VERSION_MAX 64 /* longest rooms version a page cache accepts */
 
 /* Read once at start (main.c) from cfg_* and never changed afterwards. */
 typedef struct api_cfg {
@@ -39,8 +41,9 @@ typedef struct api_cfg {
     long redis_timeout_ms;     /* REDIS_TIMEOUT_MS */
 } api_cfg;
 
-/* Route flags. */
-enum { API_AUTH = 1, API_BODY = 2 };
+/* Route flags. API_ROOMS_VERSION: api_auth() also reads the rooms version (for the
+ * room list's page cache) in the same Redis command as the session. */
+enum { API_AUTH = 1, API_BODY = 2, API_ROOMS_VERSION = 4 };
 
 /* One request. Everything in it is owned by it and released by api_req_clear(),
  * except redis and cfg (owned by main.c) and the FastCGI strings method, path and
@@ -56,14 +59,22 @@ typedef struct api_req {
     rconn *redis;
     const api_cfg *cfg;
 
-    /* Set by api_auth(). */
+    unsigned route_flags;
+
+    /* Set by api_auth(); rooms_version only for API_ROOMS_VERSION routes ("" when
+     * unknown). */
     char user_id[API_ID_MAX + 1];
     char token_hash[TOKEN_HASH_LEN + 1];
+    char rooms_version[API_VERSION_MAX + 1];
 
     /* The outcome: on success status + out (NULL for 204); on error err holds the
-     * message, allow the Allow header (405), retry_after the seconds for 429. */
+     * message, allow the Allow header (405), retry_after the seconds for 429.
+     * out_raw (with out NULL) is a ready JSON body borrowed from the handler's
+     * cache, valid until the response is written. */
     int status;
     json_object *out;
+    const char *out_raw;
+    size_t out_raw_len;
     char err[200];
     char allow[64];
     long retry_after;
@@ -76,6 +87,9 @@ typedef chat_rc (*api_handler)(api_req *req);
 chat_rc api_fail(api_req *req, chat_rc rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Set the success response; req takes ownership of body (NULL for no body). */
 chat_rc api_reply(api_req *req, int status, json_object *body);
+/* Set a success response whose body is the ready JSON text body[0..len), which must
+ * stay valid until the response is written (req does not own it). */
+chat_rc api_reply_raw(api_req *req, int status, const char *body, size_t len);
 /* Release what req owns and zero it (safe to call twice). */
 void api_req_clear(api_req *req);
 
@@ -95,5 +109,8 @@ chat_rc api_rooms_get(api_req *req);
 chat_rc api_rooms_join(api_req *req);
 chat_rc api_rooms_leave(api_req *req);
 chat_rc api_health(api_req *req);
+
+/* Free the room list's page cache (rooms.c), at exit so leak checks stay clean. */
+void api_rooms_cache_free(void);
 
 #endif

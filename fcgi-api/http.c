@@ -89,6 +89,16 @@ chat_rc api_reply(api_req *req, int status, json_object *body)
     return CHAT_OK;
 }
 
+chat_rc api_reply_raw(api_req *req, int status, const char *body, size_t len)
+{
+    json_object_put(req->out);
+    req->out = NULL;
+    req->status = status;
+    req->out_raw = body;
+    req->out_raw_len = len;
+    return CHAT_OK;
+}
+
 void api_req_clear(api_req *req)
 {
     json_object_put(req->body);
@@ -185,25 +195,28 @@ int api_http_format(const api_req *req, chat_rc rc, buf *out)
     int status;
     json_object *err = NULL;
     const char *body = NULL;
+    size_t body_len = 0;
     if (rc == CHAT_OK) {
         status = req->status ? req->status : 200;
         if (status != 204 && req->out) body = json_compact(req->out);
+        else if (status != 204 && req->out_raw) body = req->out_raw, body_len = req->out_raw_len;
         if (status != 204 && !body) body = "{}";
     } else {
         status = error_for(rc)->status;
         err = error_doc(rc, req->err);
         body = json_compact(err);
     }
+    if (body && !body_len) body_len = strlen(body);
     buf_printf(out, "Status: %d %s\r\n", status, reason(status));
     if (body) {
-        buf_printf(out, "Content-Type: application/json; charset=utf-8\r\nContent-Length: %zu\r\n", strlen(body));
+        buf_printf(out, "Content-Type: application/json; charset=utf-8\r\nContent-Length: %zu\r\n", body_len);
     }
     buf_puts(out, "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n");
     if (rc == CHAT_EMETHOD && req->allow[0]) buf_printf(out, "Allow: %s\r\n", req->allow);
     if (rc == CHAT_EUNAUTH) buf_puts(out, "WWW-Authenticate: Bearer\r\n");
     if (rc == CHAT_ERATE && req->retry_after > 0) buf_printf(out, "Retry-After: %ld\r\n", req->retry_after);
     buf_puts(out, "\r\n");
-    if (body) buf_puts(out, body);
+    if (body) buf_append(out, body, body_len);
     json_object_put(err);
     return status;
 }

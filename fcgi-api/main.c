@@ -94,6 +94,7 @@ static void serve(FCGX_Request *fr, rconn *redis, const api_cfg *cfg)
     } else {
         memcpy(req.params, m.params, sizeof req.params);
         req.nparams = m.nparams;
+        req.route_flags = m.route->flags;
         rc = api_http_read_body(fr, &req, m.route->flags);
         if (rc == CHAT_OK && (m.route->flags & API_AUTH)) rc = api_auth(&req);
         if (rc == CHAT_OK) rc = m.route->handler(&req);
@@ -179,6 +180,7 @@ int main(int argc, char **argv)
     rc = 0;
     log_info("stop", "reason=shutdown");
     FCGX_Free(&fr, 1);
+    api_rooms_cache_free();
     rconn_free(redis);
     cfg_reset();
     return rc;

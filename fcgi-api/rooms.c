@@ -6,6 +6,7 @@
  * No membership is required to see a room: the contract restricts chat traffic
  * (the relay's business), not the room directory. */
 #include "cursor.h"
+#include "json.h"
 #include "router.h"
 #include "store.h"
 #include "util.h"
@@ -56,14 +57,39 @@ static chat_rc read_limit(api_req *req, size_t *limit)
     return CHAT_OK;
 }
 
+/* The first page of the room list for each limit, as sent, with the rooms version
+ * it was read at. The first page is what nearly every client asks for, and
+ * rendering it costs one Lua call loading limit rooms; a hit costs nothing beyond
+ * the session lookup, which reads the current version in the same command. Every
+ * write that changes the list sets a new version atomically with the change
+ * (store_rooms.c), so a hit is never older than a write any client has seen
+ * acknowledged. Per process. The version alone keeps it exact; the short maximum
+ * age only bounds the damage if something writes room keys behind the API's back
+ * without touching the version (docs/API.md asks such writers to delete it). */
+#define PAGE_CACHE_MAX_AGE_MS 1000
+static struct page_cache {
+    int64_t filled_ms; /* mono_ms() */
+    char version[API_VERSION_MAX + 1];
+    char *body;
+    size_t len;
+} first_pages[API_PAGE_MAX + 1];
+
+void api_rooms_cache_free(void)
+{
+    for (size_t i = 0; i < ARRAY_LEN(first_pages); i++) {
+        free(first_pages[i].body);
+        first_pages[i] = (struct page_cache){0};
+    }
+}
+
 /* GET /api/rooms?limit=&cursor= -> 200 {"rooms": [...], "next": cursor|null}. */
 chat_rc api_rooms_list(api_req *req)
 {
     size_t limit, n = 0;
     api_room *rooms = NULL;
-    char cur[API_CURSOR_MAX + 1], after_id[API_ID_MAX + 1];
+    char cur[API_CURSOR_MAX + 1], after_id[API_ID_MAX + 1], version[API_VERSION_MAX + 1];
     int64_t after_score = 0;
-    bool have_cursor = false;
+    bool have_cursor = false, more = false;
 
     chat_rc rc = read_limit(req, &limit);
     if (rc != CHAT_OK) return rc;
@@ -73,13 +99,16 @@ chat_rc api_rooms_list(api_req *req)
             return api_fail(req, CHAT_EINVALID, "cursor is invalid (use the \"next\" value of a previous page)");
         have_cursor = true;
     }
+    struct page_cache *pc = have_cursor ? NULL : &first_pages[limit];
+    if (pc && pc->body && req->rooms_version[0] && strcmp(pc->version, req->rooms_version) == 0 &&
+        mono_ms() - pc->filled_ms < PAGE_CACHE_MAX_AGE_MS)
+        return api_reply_raw(req, 200, pc->body, pc->len);
 
-    /* Ask for one more than the page: its presence says whether a next page exists. */
-    rc = api_store_rooms_page(req->redis, after_score, have_cursor ? after_id : NULL, limit + 1, &rooms, &n);
+    rc = api_store_rooms_page(req->redis, after_score, have_cursor ? after_id : NULL, limit, &rooms, &n, &more,
+                              version);
     if (rc != CHAT_OK) goto done;
     json_object *next = NULL;
-    if (n > limit) {
-        n = limit;
+    if (more && n > 0) {
         char enc[API_CURSOR_MAX + 1];
         if (api_cursor_encode(rooms[n - 1].created_at, rooms[n - 1].id, enc, sizeof enc) == 0) {
             rc = CHAT_EINTERNAL;
@@ -90,6 +119,18 @@ chat_rc api_rooms_list(api_req *req)
     json_object *o = json_object_new_object();
     json_object_object_add(o, "rooms", api_view_rooms(rooms, n));
     json_object_object_add(o, "next", next);
+    if (pc && version[0]) {
+        const char *body = json_compact(o);
+        free(pc->body);
+        pc->len = strlen(body);
+        pc->body = xmalloc(pc->len + 1);
+        memcpy(pc->body, body, pc->len + 1);
+        memcpy(pc->version, version, sizeof pc->version);
+        pc->filled_ms = mono_ms();
+        json_object_put(o);
+        rc = api_reply_raw(req, 200, pc->body, pc->len);
+        goto done;
+    }
     rc = api_reply(req, 200, o);
 done:
     free(rooms);

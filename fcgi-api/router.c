@@ -22,7 +22,7 @@ static const api_route routes[] = {
     {.method = "POST", .pattern = "/api/sessions", .handler = api_sessions_login, .name = "sessions.login", .flags = API_BODY},
     {.method = "DELETE", .pattern = "/api/sessions/current", .handler = api_sessions_logout, .name = "sessions.logout", .flags = API_AUTH},
     {.method = "POST", .pattern = "/api/rooms", .handler = api_rooms_create, .name = "rooms.create", .flags = API_AUTH | API_BODY},
-    {.method = "GET", .pattern = "/api/rooms", .handler = api_rooms_list, .name = "rooms.list", .flags = API_AUTH},
+    {.method = "GET", .pattern = "/api/rooms", .handler = api_rooms_list, .name = "rooms.list", .flags = API_AUTH | API_ROOMS_VERSION},
     {.method = "GET", .pattern = "/api/rooms/{id}", .handler = api_rooms_get, .name = "rooms.get", .flags = API_AUTH},
     {.method = "POST", .pattern = "/api/rooms/{id}/members", .handler = api_rooms_join, .name = "rooms.join", .flags = API_AUTH},
     {.method = "DELETE", .pattern = "/api/rooms/{id}/members/me", .handler = api_rooms_leave, .name = "rooms.leave", .flags = API_AUTH},

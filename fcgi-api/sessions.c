@@ -31,7 +31,8 @@ chat_rc api_auth(api_req *req)
 
     char th[TOKEN_HASH_LEN + 1], uid[API_ID_MAX + 1];
     token_hash(h, len, th);
-    chat_rc rc = api_store_session_get(req->redis, th, uid);
+    chat_rc rc = api_store_session_get(req->redis, th, uid,
+                                       req->route_flags & API_ROOMS_VERSION ? req->rooms_version : NULL);
     if (rc == CHAT_ENOTFOUND) return api_fail(req, CHAT_EUNAUTH, "invalid or expired token");
     if (rc != CHAT_OK) return rc;
     if (!valid_id(uid, strlen(uid))) return CHAT_EINTERNAL;

@@ -182,14 +182,28 @@ chat_rc api_store_session_new(rconn *c, const char *token_hash, const char *user
     return rc;
 }
 
-chat_rc api_store_session_get(rconn *c, const char *token_hash, char *user_id)
+chat_rc api_store_session_get(rconn *c, const char *token_hash, char *user_id, char *rooms_version)
 {
-    char k[KEYS_MAX];
+    char k[KEYS_MAX], kver[KEYS_MAX];
     if (!keys_session(k, sizeof k, token_hash)) return CHAT_EINTERNAL;
-    redisReply *r = rconn_cmd(c, "GET %s", k);
+    if (rooms_version) {
+        rooms_version[0] = '\0';
+        if (!api_store_key_rooms_version(kver, sizeof kver)) return CHAT_EINTERNAL;
+    }
+    const char *argv[] = {rooms_version ? "MGET" : "GET", k, kver};
+    redisReply *r = rconn_cmdargv(c, rooms_version ? 3 : 2, argv, NULL);
     chat_rc rc = api_store_check(r, "session-get");
-    if (rc == CHAT_OK && r->type == REDIS_REPLY_NIL) rc = CHAT_ENOTFOUND;
-    else if (rc == CHAT_OK && !api_store_copy(user_id, API_ID_MAX + 1, r)) rc = CHAT_EINTERNAL;
+    const redisReply *sess = r;
+    if (rc == CHAT_OK && rooms_version) {
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) rc = CHAT_EINTERNAL;
+        else {
+            sess = r->element[0];
+            /* Nil or unusable: the caller simply does not use its cache. */
+            if (!api_store_copy(rooms_version, API_VERSION_MAX + 1, r->element[1])) rooms_version[0] = '\0';
+        }
+    }
+    if (rc == CHAT_OK && sess->type == REDIS_REPLY_NIL) rc = CHAT_ENOTFOUND;
+    else if (rc == CHAT_OK && !api_store_copy(user_id, API_ID_MAX + 1, sess)) rc = CHAT_EINTERNAL;
     if (r) freeReplyObject(r);
     return rc;
 }

@@ -80,8 +80,14 @@ chat_rc api_store_user_by_email(rconn *c, const char *email, api_user *u, char *
 chat_rc api_store_session_new(rconn *c, const char *token_hash, const char *user_id, long ttl);
 
 /* The user id of session token_hash into user_id[API_ID_MAX + 1]. CHAT_ENOTFOUND
- * for an unknown or expired session. */
-chat_rc api_store_session_get(rconn *c, const char *token_hash, char *user_id);
+ * for an unknown or expired session. When rooms_version is not NULL, the rooms
+ * version (see store_rooms.c) is read in the same command into
+ * rooms_version[API_VERSION_MAX + 1], "" when there is none or it is unusable: the
+ * room list needs both, and one round trip instead of two is most of its cost. */
+chat_rc api_store_session_get(rconn *c, const char *token_hash, char *user_id, char *rooms_version);
+
+/* The rooms version key name into buf[cap]; false when it does not fit. */
+bool api_store_key_rooms_version(char *buf, size_t cap);
 
 /* Delete session token_hash and announce it on the revoked channel, atomically. */
 chat_rc api_store_session_revoke(rconn *c, const char *token_hash);
@@ -119,9 +125,11 @@ chat_rc api_store_room_leave(rconn *c, const char *room_id, const char *user_id,
 
 /* One page of rooms, newest first: up to count rooms strictly after the position
  * (after_score, after_id) in newest-first order, or from the newest when after_id is
- * NULL. *rooms is a new array (caller frees) of *n rooms. */
+ * NULL. *rooms is a new array (caller frees) of *n rooms; *more tells whether a
+ * room follows the page. version[API_VERSION_MAX + 1] receives the rooms version
+ * the page was read at (atomically with it), "" when it cannot be used. */
 chat_rc api_store_rooms_page(rconn *c, int64_t after_score, const char *after_id, size_t count,
-                             api_room **rooms, size_t *n);
+                             api_room **rooms, size_t *n, bool *more, char *version);
 
 /* The rooms user_id is a member of, newest first; *rooms as above. */
 chat_rc api_store_user_rooms(rconn *c, const char *user_id, api_room **rooms, size_t *n);

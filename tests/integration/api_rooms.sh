@@ -38,6 +38,15 @@ walk() {
     WALK_OK=1
 }
 zset_ids() { $REDIS_CLI ZREVRANGE "${P}rooms" 0 -1; }
+# list_all JQ: GET /api/rooms (the cached first page) 8 times, so that every API
+# process answers at least once with a warm page cache, and hold JQ true each time.
+list_all() {
+    local i
+    for i in $(seq 8); do
+        api GET /api/rooms "" "$A"
+        [ "$STATUS" = 200 ] && echo "$BODY" | jq -e "$1" >/dev/null || return 1
+    done
+}
 
 # ---- pagination over 25 rooms ---------------------------------------------------------------
 CREATED=()
@@ -88,6 +97,8 @@ for id in tieA tieb tieC tied tie_ tieZ9; do
     $REDIS_CLI SADD "${P}room:$id:members" "$AID" >/dev/null
     $REDIS_CLI SADD "${P}user:$AID:rooms" "$id" >/dev/null
 done
+# Writers behind the API's back drop the rooms version so page caches notice.
+$REDIS_CLI DEL "${P}rooms-version" >/dev/null
 for l in 1 2 4; do
     walk "$l"
     check "limit=$l through same-millisecond rooms matches the sorted set, no duplicates" \
@@ -108,6 +119,7 @@ expect_status "a cursor older than every room" 200 GET "/api/rooms?cursor=$OLD_C
 jq_check "... gives an empty last page" '.rooms == [] and .next == null'
 
 # ---- create / get -------------------------------------------------------------------------------
+check "the first page is served (and cached) before the create" list_all '.rooms | length == 20'
 expect_status "create a room" 201 POST /api/rooms '{"name":"  General  "}' "$A"
 R1=$(echo "$BODY" | jq -r .id)
 jq_check "a Room, exactly" "keys == $ROOM_KEYS"
@@ -118,6 +130,8 @@ check "rooms sorted set scores it by createdAt" test "$($REDIS_CLI ZSCORE "${P}r
 check "room hash holds the name" test "$($REDIS_CLI HGET "${P}room:$R1" name)" = "General"
 check "the creator is in the members set" test "$($REDIS_CLI SISMEMBER "${P}room:$R1:members" "$AID")" = 1
 check "the room is in the creator's rooms set" test "$($REDIS_CLI SISMEMBER "${P}user:$AID:rooms" "$R1")" = 1
+check "the new room heads the first page at once, on every API process" \
+    list_all ".rooms[0].id == \"$R1\" and .rooms[0].memberCount == 1"
 expect_status "anyone signed in can see a room" 200 GET "/api/rooms/$R1" "" "$BT"
 jq_check "GET a room adds members" "(keys == ($ROOM_KEYS + [\"members\"] | sort)) and .members == [{\"id\":\"$AID\",\"name\":\"Alice\"}]"
 expect_error "unknown room is 404" 404 not-found GET /api/rooms/NoSuchRoom123 "" "$A"
@@ -128,6 +142,7 @@ expect_status "Bob joins" 200 POST "/api/rooms/$R1/members" "" "$BT" -H "Content
 jq_check "join answers the Room with two members" "keys == $ROOM_KEYS and .id == \"$R1\" and .memberCount == 2"
 expect_status "joining twice is harmless" 200 POST "/api/rooms/$R1/members" "" "$BT" -H "Content-Length: 0"
 jq_check "... the count stays 2" '.memberCount == 2'
+check "the first page shows the join at once (memberCount 2)" list_all ".rooms[0].id == \"$R1\" and .rooms[0].memberCount == 2"
 check "members set has 2" test "$($REDIS_CLI SCARD "${P}room:$R1:members")" = 2
 expect_status "GET the room" 200 GET "/api/rooms/$R1" "" "$A"
 jq_check "members are Alice and Bob, by name" "[.members[].name] == [\"Alice\",\"Bob\"] and .memberCount == 2"
@@ -147,6 +162,7 @@ raw DELETE "/api/rooms/$R1/members/me" -H "Authorization: Bearer $BT"
 check "Bob leaves: 204 (got $STATUS) without a body" test "$STATUS" = 204 -a -z "$BODY"
 for _ in $(seq 40); do grep -q "$R1 $BID" "$SUB_OUT" && break; sleep 0.05; done
 check "the leave was published on ${P}left as 'roomId userId'" grep -qx "$R1 $BID" "$SUB_OUT"
+check "the first page shows the leave at once (memberCount 1)" list_all ".rooms[0].id == \"$R1\" and .rooms[0].memberCount == 1"
 expect_error "leaving again is 404" 404 not-found DELETE "/api/rooms/$R1/members/me" "" "$BT"
 sleep 0.2
 check "a refused leave publishes nothing" test "$(grep -c "$R1 $BID" "$SUB_OUT")" = 1
