@@ -28,7 +28,7 @@
 #define API_PASSWORD_MAX_CP 128
 #define API_PAGE_DEFAULT 20
 #define API_PAGE_MAX 100
-#define API_VERSION_LEN 16 /* rooms version values this API writes */
+#define API_VERSION_LEN 27 /* rooms version values this API writes (at most) */
 #define API_VERSION_MAX 64 /* longest rooms version a page cache accepts */
 
 /* Read once at start (main.c) from cfg_* and never changed afterwards. */

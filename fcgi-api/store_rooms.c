@@ -112,10 +112,15 @@ bool api_store_key_rooms_version(char *buf, size_t cap)
     return n > 0 && (size_t)n < cap;
 }
 
-/* A fresh rooms version value into v[API_VERSION_LEN + 1]. */
+/* A fresh rooms version value into v[API_VERSION_LEN + 1]: a random prefix drawn
+ * once per process plus a counter. Unique across processes and restarts like a
+ * random value, but without drawing 16 random characters on every join. */
 static void new_version(char *v)
 {
-    token_id(v, API_VERSION_LEN);
+    static char prefix[11];
+    static unsigned long long counter;
+    if (!prefix[0]) token_id(prefix, sizeof prefix - 1);
+    snprintf(v, API_VERSION_LEN + 1, "%s.%llx", prefix, ++counter);
 }
 
 /* Fill *r from the four HMGET values id name createdBy createdAt at v[0..3].
