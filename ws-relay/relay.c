@@ -4,10 +4,18 @@
  * One protocol entry per STOMP subprotocol name (lws matches the client's
  * Sec-WebSocket-Protocol list against the names), all sharing relay_cb; the first
  * entry also serves plain HTTP and WebSocket upgrades that name no subprotocol. Each
- * connection's user data is one pointer to its session. Frames are written only from
- * SERVER_WRITEABLE, one lws_write per callback, from a single process-wide buffer with
- * LWS_PRE headroom (lws copies or sends before returning, so one buffer serves every
- * connection and idle sessions own no write buffer).
+ * connection's user data is one pointer to its session. Output goes out in batches:
+ * every frame a session has queued (up to WRITE_BATCH bytes) becomes ONE WebSocket
+ * message and one lws_write (the contract allows several STOMP frames per message),
+ * from a single process-wide buffer with LWS_PRE headroom (lws copies or sends before
+ * returning, so one buffer serves every connection and idle sessions own no write
+ * buffer). A session that gets something to send is not put through a POLLOUT round
+ * trip: it goes on a pending list that a libuv check handle flushes at the end of the
+ * loop turn, writing directly when the socket is not choked (see flush_pending). Only
+ * a choked socket, a batch that did not take everything, or a close waits for
+ * SERVER_WRITEABLE. Both cut the per-delivery cost of a fan-out: with libuv every
+ * POLLOUT arm/disarm is an uv_poll_start (a scan of pending events plus epoll_ctl
+ * DEL/ADD), which cost more than the send itself.
  *
  * SockJS (sockjs.h) plugs in through relay_ws_route(), relay_http(), on_established()
  * and the pss.sockjs slot: a connection whose slot is set gets all its events there.
@@ -24,20 +32,32 @@
 #include <libwebsockets.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 /* Per connection: lws allocates this as the wsi's user data. */
-typedef struct pss {
+typedef struct pss pss;
+struct pss {
     sess *s;
     void *sockjs; /* sockjs.c's state for SockJS requests and websockets, else NULL */
-} pss;
+    struct lws *wsi;
+    pss *pprev, *pnext; /* on the pending list (pending set) */
+    bool pending;
+};
+
+/* Frames taken into one WebSocket message. Big enough that a fan-out burst leaves in
+ * few sends; small enough that one slow session does not hold the loop for long. */
+#define WRITE_BATCH (64 * 1024)
 
 enum relay_ws_route { ROUTE_REJECT = 0, ROUTE_STOMP, ROUTE_SOCKJS };
 
 static struct lws_context *ctx;
 static buf wbuf;           /* the write buffer, LWS_PRE bytes of headroom */
 static int ctx_created;
+static pss *pending_head;  /* sessions with output to flush at the end of this loop turn */
+static uv_check_t flush_check;
+static bool flush_started;
 
 static int relay_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
                     void *in, size_t len);
@@ -59,9 +79,34 @@ static const struct lws_extension extensions[] = {
 
 /* ---- the WebSocket transport ------------------------------------------------------------ */
 
+/* Put p on the pending list (once). */
+static void pending_add(pss *p)
+{
+    if (p->pending) return;
+    p->pending = true;
+    p->pprev = NULL;
+    p->pnext = pending_head;
+    if (pending_head) pending_head->pprev = p;
+    pending_head = p;
+}
+
+static void pending_del(pss *p)
+{
+    if (!p->pending) return;
+    if (p->pprev) p->pprev->pnext = p->pnext;
+    else pending_head = p->pnext;
+    if (p->pnext) p->pnext->pprev = p->pprev;
+    p->pprev = p->pnext = NULL;
+    p->pending = false;
+}
+
+/* Cheap to call once per delivery: a session already pending, or already waiting for
+ * WRITEABLE, costs nothing more (no uv_poll_start). */
 static void ws_want_write(void *t)
 {
-    lws_callback_on_writable((struct lws *)t);
+    struct lws *wsi = t;
+    pss *p = lws_wsi_user(wsi);
+    if (p) pending_add(p);
 }
 
 static void ws_rx_flow(void *t, int enable)
@@ -141,15 +186,33 @@ static void on_established(struct lws *wsi, pss *p)
     lws_set_extension_option(wsi, "permessage-deflate", "client_no_context_takeover", NULL);
     lws_set_extension_option(wsi, "permessage-deflate", "mem_level", "4");
     if (sockjs_ws_established(wsi, &p->sockjs, peer)) return; /* a SockJS websocket */
+    p->wsi = wsi;
     p->s = sess_new(&ws_ops, wsi, peer);
+}
+
+/* Take up to WRITE_BATCH bytes of frames from the session and send them as one
+ * WebSocket message. Returns -1 when the connection must be dropped, 1 when the
+ * session says CLOSE and nothing was taken (the caller closes, from WRITEABLE), else
+ * 0. Asks for WRITEABLE when more remains (a full batch, a close after these frames);
+ * frame order is the queue's. */
+static int write_batch(struct lws *wsi, pss *p)
+{
+    buf_reset(&wbuf);
+    enum sess_out r = SESS_OUT_NONE;
+    while (wbuf.len < WRITE_BATCH && (r = sess_out_take(p->s, &wbuf)) == SESS_OUT_FRAME) {}
+    if (wbuf.len == 0) return r == SESS_OUT_CLOSE ? 1 : 0;
+    int n = lws_write(wsi, (unsigned char *)buf_data(&wbuf), wbuf.len, LWS_WRITE_TEXT);
+    if (n < (int)wbuf.len) return -1;
+    if (sess_out_ready(p->s)) lws_callback_on_writable(wsi);
+    return 0;
 }
 
 static int on_writeable(struct lws *wsi, pss *p)
 {
     if (!p->s) return -1;
-    buf_reset(&wbuf);
-    enum sess_out r = sess_out_take(p->s, &wbuf);
-    if (r == SESS_OUT_CLOSE) {
+    pending_del(p); /* written here; a later want_write queues it again */
+    int r = write_batch(wsi, p);
+    if (r == 1) {
         /* Returning -1 (or a timeout) makes lws drop the socket without a close frame
          * (1006 at the client). Asking for a close with a status takes lws' polite
          * path instead: it only marks the connection, sends the close frame from its
@@ -158,11 +221,34 @@ static int on_writeable(struct lws *wsi, pss *p)
         lws_close_free_wsi(wsi, LWS_CLOSE_STATUS_NORMAL, "stomp session ended");
         return 0;
     }
-    if (r == SESS_OUT_NONE) return 0;
-    int n = lws_write(wsi, (unsigned char *)buf_data(&wbuf), wbuf.len, LWS_WRITE_TEXT);
-    if (n < (int)wbuf.len) return -1;
-    if (sess_out_ready(p->s)) lws_callback_on_writable(wsi);
-    return 0;
+    return r;
+}
+
+/* The check handle, after every loop turn's I/O: write what each pending session has
+ * straight away instead of arming POLLOUT and waiting a loop turn for WRITEABLE.
+ * lws_send_pipe_choked() says no when lws still holds unsent bytes, a deflate stream
+ * is being drained or the socket buffer is full: those wait for WRITEABLE as before,
+ * and lws_write() appends behind any partial send anyway. Closing is left to
+ * WRITEABLE, where lws_close_free_wsi() belongs. */
+static void flush_pending(uv_check_t *h)
+{
+    (void)h;
+    while (pending_head) {
+        pss *p = pending_head;
+        pending_del(p);
+        struct lws *wsi = p->wsi;
+        if (!p->s || !wsi) continue;
+        if (lws_send_pipe_choked(wsi)) {
+            lws_callback_on_writable(wsi);
+            continue;
+        }
+        int r = write_batch(wsi, p);
+        if (r == 1) lws_callback_on_writable(wsi);
+        else if (r < 0) {
+            lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            lws_cancel_service(lws_get_context(wsi));
+        }
+    }
 }
 
 static int relay_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
@@ -198,6 +284,7 @@ static int relay_cb(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return on_writeable(wsi, p);
 
     case LWS_CALLBACK_CLOSED:
+        pending_del(p);
         if (p->s) sess_transport_gone(p->s, "socket-closed");
         p->s = NULL;
         return 0;
@@ -237,6 +324,38 @@ static int port_free(const relay_conf *c)
     return rc;
 }
 
+/* No lws validity timers (keep-alive PINGs and idle hang-ups). lws 4.1 otherwise gives
+ * every connection one (ping after 300 s) in its sorted timer list; each new
+ * connection's timer is the latest and its insert walks the whole list, so accepting
+ * N connections cost O(N^2). STOMP heart-beats (sess_sweep) already find dead
+ * clients; secs_since_valid_hangup = 0 is what lws checks to arm nothing. */
+static const lws_retry_bo_t no_validity = {
+    .secs_since_valid_ping = 0,
+    .secs_since_valid_hangup = 0,
+};
+
+/* File descriptors kept out of lws' reach: Redis connections, the libuv loop's own
+ * (epoll, signal pipe, async), SockJS, logs, stdio. */
+#define FD_RESERVE 32
+
+/* How many fds lws may use. Raises the soft RLIMIT_NOFILE to the hard limit first (a
+ * busy relay wants every socket it may have), then leaves FD_RESERVE for the rest:
+ * lws stops polling its listener when its share is full (accepts wait in the kernel
+ * backlog) instead of accepting into EMFILE, which lws 4.1 logs and retries in a
+ * tight loop. */
+static unsigned fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 0; /* lws' default */
+    if (rl.rlim_cur < rl.rlim_max) {
+        struct rlimit want = {rl.rlim_max, rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &want) == 0) rl.rlim_cur = rl.rlim_max;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1u << 24) rl.rlim_cur = 1u << 24;
+    if (rl.rlim_cur < 2 * FD_RESERVE) return (unsigned)(rl.rlim_cur / 2);
+    return (unsigned)(rl.rlim_cur - FD_RESERVE);
+}
+
 int relay_start(uv_loop_t *loop, const relay_conf *c)
 {
     struct lws_context_creation_info info;
@@ -260,6 +379,9 @@ int relay_start(uv_loop_t *loop, const relay_conf *c)
     info.server_string = "chat-relay";
     info.gid = -1;
     info.uid = -1;
+    info.retry_and_idle_policy = &no_validity;
+    info.fd_limit_per_thread = fd_limit();
+    log_info("listen", "host=%s port=%d fd_limit=%u", c->host, c->port, info.fd_limit_per_thread);
     ctx = lws_create_context(&info);
     if (!ctx) {
         log_error("listen", "host=%s port=%d problem=\"cannot create the listener (port busy?)\"",
@@ -278,12 +400,22 @@ int relay_start(uv_loop_t *loop, const relay_conf *c)
                   c->host, c->port);
         _exit(1);
     }
+    uv_check_init(loop, &flush_check);
+    uv_check_start(&flush_check, flush_pending);
+    flush_started = true;
     return sockjs_start(loop);
 }
+
+static void flush_closed(uv_handle_t *h) { (void)h; }
 
 void relay_stop(void)
 {
     sockjs_stop();
+    if (flush_started) {
+        uv_close((uv_handle_t *)&flush_check, flush_closed);
+        flush_started = false;
+    }
+    while (pending_head) pending_del(pending_head); /* CLOSED may still unlink */
     if (ctx) lws_context_destroy(ctx);
 }
 
