@@ -188,7 +188,7 @@ chat_rc api_store_session_get(rconn *c, const char *token_hash, char *user_id, c
     if (!keys_session(k, sizeof k, token_hash)) return CHAT_EINTERNAL;
     if (rooms_version) {
         rooms_version[0] = '\0';
-        if (!api_store_key_rooms_version(kver, sizeof kver)) return CHAT_EINTERNAL;
+        if (!keys_rooms_version(kver, sizeof kver)) return CHAT_EINTERNAL;
     }
     const char *argv[] = {rooms_version ? "MGET" : "GET", k, kver};
     redisReply *r = rconn_cmdargv(c, rooms_version ? 3 : 2, argv, NULL);

@@ -86,9 +86,6 @@ chat_rc api_store_session_new(rconn *c, const char *token_hash, const char *user
  * room list needs both, and one round trip instead of two is most of its cost. */
 chat_rc api_store_session_get(rconn *c, const char *token_hash, char *user_id, char *rooms_version);
 
-/* The rooms version key name into buf[cap]; false when it does not fit. */
-bool api_store_key_rooms_version(char *buf, size_t cap);
-
 /* Delete session token_hash and announce it on the revoked channel, atomically. */
 chat_rc api_store_session_revoke(rconn *c, const char *token_hash);
 

@@ -104,15 +104,7 @@ static api_script page_script = {.src =
     "end\n"
     "return out\n"};
 
-/* The rooms version key: P rooms-version, a string set to a fresh random value by
- * every write that changes the room directory (see the scripts above). */
-bool api_store_key_rooms_version(char *buf, size_t cap)
-{
-    int n = snprintf(buf, cap, "%srooms-version", keys_prefix());
-    return n > 0 && (size_t)n < cap;
-}
-
-/* A fresh rooms version value into v[API_VERSION_LEN + 1]: a random prefix drawn
+/* A fresh rooms version value (key: keys_rooms_version()) into v[API_VERSION_LEN + 1]: a random prefix drawn
  * once per process plus a counter. Unique across processes and restarts like a
  * random value, but without drawing 16 random characters on every join. */
 static void new_version(char *v)
@@ -186,7 +178,7 @@ chat_rc api_store_room_create(rconn *c, const api_room *r)
     char ver[API_VERSION_LEN + 1];
     if (!keys_room(kroom, sizeof kroom, r->id) || !keys_rooms(krooms, sizeof krooms) ||
         !keys_room_members(kmem, sizeof kmem, r->id) || !keys_user_rooms(kur, sizeof kur, r->created_by) ||
-        !api_store_key_rooms_version(kver, sizeof kver))
+        !keys_rooms_version(kver, sizeof kver))
         return CHAT_EINTERNAL;
     snprintf(created, sizeof created, "%lld", (long long)r->created_at);
     new_version(ver);
@@ -274,7 +266,7 @@ chat_rc api_store_room_join(rconn *c, const char *room_id, const char *user_id, 
 {
     char kroom[KEYS_MAX], kmem[KEYS_MAX], kur[KEYS_MAX], kver[KEYS_MAX], ver[API_VERSION_LEN + 1];
     if (!keys_room(kroom, sizeof kroom, room_id) || !keys_room_members(kmem, sizeof kmem, room_id) ||
-        !keys_user_rooms(kur, sizeof kur, user_id) || !api_store_key_rooms_version(kver, sizeof kver))
+        !keys_user_rooms(kur, sizeof kur, user_id) || !keys_rooms_version(kver, sizeof kver))
         return CHAT_EINTERNAL;
     new_version(ver);
     const char *keys[] = {kroom, kmem, kur, kver};
@@ -301,7 +293,7 @@ chat_rc api_store_room_leave(rconn *c, const char *room_id, const char *user_id,
     *room_exists = false;
     if (!keys_room(kroom, sizeof kroom, room_id) || !keys_room_members(kmem, sizeof kmem, room_id) ||
         !keys_user_rooms(kur, sizeof kur, user_id) || !keys_chan_left(chan, sizeof chan) ||
-        !api_store_key_rooms_version(kver, sizeof kver))
+        !keys_rooms_version(kver, sizeof kver))
         return CHAT_EINTERNAL;
     new_version(ver);
     const char *keys[] = {kroom, kmem, kur, kver};
@@ -364,7 +356,7 @@ chat_rc api_store_rooms_page(rconn *c, int64_t after_score, const char *after_id
     *n = 0;
     *more = false;
     version[0] = '\0';
-    if (!keys_rooms(krooms, sizeof krooms) || !api_store_key_rooms_version(kver, sizeof kver) ||
+    if (!keys_rooms(krooms, sizeof krooms) || !keys_rooms_version(kver, sizeof kver) ||
         !keys_room(head, sizeof head, "") || !members_tail(tail, sizeof tail))
         return CHAT_EINTERNAL;
     snprintf(cnt, sizeof cnt, "%zu", count);

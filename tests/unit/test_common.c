@@ -43,7 +43,7 @@ static void test_keys(void **state)
     char k[KEYS_MAX];
     keys_init("t:");
     /* Each row formats into its own buffer, then is compared with the spelling. */
-    static char b[11][KEYS_MAX];
+    static char b[12][KEYS_MAX];
     const struct { int line; size_t n; const char *got, *want; } rows[] = {
         {__LINE__, keys_user(b[0], KEYS_MAX, "U1"), b[0], "t:user:U1"},
         {__LINE__, keys_user_email(b[1], KEYS_MAX, "a@b.co"), b[1], "t:user-email:a@b.co"},
@@ -56,6 +56,7 @@ static void test_keys(void **state)
         {__LINE__, keys_chan_room(b[8], KEYS_MAX, "R1"), b[8], "t:room:R1"},
         {__LINE__, keys_chan_revoked(b[9], KEYS_MAX), b[9], "t:revoked"},
         {__LINE__, keys_chan_left(b[10], KEYS_MAX), b[10], "t:left"},
+        {__LINE__, keys_rooms_version(b[11], KEYS_MAX), b[11], "t:rooms-version"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         if (rows[i].n != strlen(rows[i].want) || strcmp(rows[i].got, rows[i].want))
