@@ -23,15 +23,26 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# wait_port PORT [SECONDS]: until something accepts on 127.0.0.1:PORT.
+# wait_port PORT [SECONDS] [PID]: until something accepts on 127.0.0.1:PORT. With
+# PID, fail as soon as that process has exited (say, its port was taken meanwhile).
 wait_port() {
-    local port=$1 t=${2:-15} i
+    local port=$1 t=${2:-15} pid=${3:-} i
     for ((i = 0; i < t * 20; i++)); do
-        if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then return 0; fi
+        if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then return 1; fi
+        if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then
+            # Ours, not someone else's listener on a port we lost the race for?
+            [ -z "$pid" ] || { sleep 0.05; kill -0 "$pid" 2>/dev/null; } || return 1
+            return 0
+        fi
         sleep 0.05
     done
     echo "stack: nothing listens on port $port after ${t}s" >&2
     return 1
+}
+
+# set_env KEY VALUE: replace KEY's line in DIR/env (a port re-picked after a race).
+set_env() {
+    sed -i "s|^$1=.*|$1=$2|" "$DIR/env"
 }
 
 sanitizer_env() {
@@ -40,23 +51,43 @@ sanitizer_env() {
     export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/tests/lsan.supp:print_suppressions=0}
 }
 
+# The ports come from free_port(), which cannot hold them: another process may bind
+# one before our server does. Each start below notices its server exit and retries
+# on a fresh port (a few times), updating DIR/env.
 start_redis() {
-    # shellcheck disable=SC1091
-    . "$DIR/env"
-    redis-server "$ROOT/conf/redis.conf" --port "$REDIS_PORT" --dir "$DIR" --save "" \
-        --logfile "$DIR/redis.log" --pidfile "$DIR/redis.pid" >/dev/null 2>&1 &
-    echo $! >"$DIR/redis.pidnum"
-    wait_port "$REDIS_PORT"
+    local try
+    for try in 1 2 3; do
+        # shellcheck disable=SC1091
+        . "$DIR/env"
+        redis-server "$ROOT/conf/redis.conf" --port "$REDIS_PORT" --dir "$DIR" --save "" \
+            --logfile "$DIR/redis.log" --pidfile "$DIR/redis.pid" >/dev/null 2>&1 &
+        echo $! >"$DIR/redis.pidnum"
+        wait_port "$REDIS_PORT" 15 "$!" && return 0
+        [ -n "${REDIS_FIXED:-}" ] && break # a restart must keep its port
+        REDIS_PORT=$(free_port)
+        set_env REDIS_PORT "$REDIS_PORT"
+        set_env REDIS_URL "redis://127.0.0.1:$REDIS_PORT/0"
+    done
+    echo "stack: redis-server did not start (see $DIR/redis.log)" >&2
+    return 1
 }
 
 start_relay() { # index
-    local i=$1 port
-    # shellcheck disable=SC1091
-    . "$DIR/env"
-    port=$(echo "$RELAY_PORTS" | cut -d' ' -f$((i + 1)))
-    RELAY_PORT=$port "$B/ws-relay/chat-relay" >>"$DIR/relay$i.log" 2>&1 &
-    echo $! >"$DIR/relay$i.pid"
-    wait_port "$port"
+    local i=$1 port try ports
+    for try in 1 2 3; do
+        # shellcheck disable=SC1091
+        . "$DIR/env"
+        port=$(echo "$RELAY_PORTS" | cut -d' ' -f$((i + 1)))
+        RELAY_PORT=$port "$B/ws-relay/chat-relay" >>"$DIR/relay$i.log" 2>&1 &
+        echo $! >"$DIR/relay$i.pid"
+        wait_port "$port" 15 "$!" && return 0
+        [ -n "${RELAY_FIXED:-}" ] && break # a restart must keep its port
+        ports=($RELAY_PORTS)
+        ports[i]=$(free_port)
+        set_env RELAY_PORTS "\"${ports[*]}\""
+    done
+    echo "stack: relay $i did not start (see $DIR/relay$i.log)" >&2
+    return 1
 }
 
 stop_pidfile() { # file [signal]
@@ -108,11 +139,24 @@ EOT
     # Tests use the cheapest password hashing libsodium allows.
     export PWHASH_OPSLIMIT=${PWHASH_OPSLIMIT:-1} PWHASH_MEMLIMIT=${PWHASH_MEMLIMIT:-8192}
     start_redis
+    # shellcheck disable=SC1091
+    . "$DIR/env"
+    export REDIS_URL
     for ((i = 0; i < relays; i++)); do start_relay "$i"; done
-    "$ROOT/scripts/lighttpd-conf.sh" "$DIR" "$port" "$relay_ports" "$procs" "$B/fcgi-api/chat-api"
-    lighttpd -D -f "$DIR/lighttpd.conf" >>"$DIR/lighttpd.out" 2>&1 &
-    echo $! >"$DIR/lighttpd.pidnum"
-    wait_port "$port"
+    # shellcheck disable=SC1091
+    . "$DIR/env"
+    local try
+    for try in 1 2 3; do
+        "$ROOT/scripts/lighttpd-conf.sh" "$DIR" "$port" "$RELAY_PORTS" "$procs" "$B/fcgi-api/chat-api"
+        lighttpd -D -f "$DIR/lighttpd.conf" >>"$DIR/lighttpd.out" 2>&1 &
+        echo $! >"$DIR/lighttpd.pidnum"
+        wait_port "$port" 15 "$!" && break
+        [ "$try" = 3 ] && { echo "stack: lighttpd did not start (see $DIR/lighttpd.out)" >&2; return 1; }
+        port=$(free_port)
+        set_env PORT "$port"
+        set_env BASE_URL "http://127.0.0.1:$port"
+        export PORT=$port
+    done
     cat "$DIR/env"
 }
 
@@ -151,10 +195,10 @@ case $cmd in
 up) cmd_up "$@" ;;
 down) cmd_down ;;
 redis-stop) stop_pidfile "$DIR/redis.pidnum" ;;
-redis-start) sanitizer_env; start_redis ;;
+redis-start) sanitizer_env; REDIS_FIXED=1 start_redis ;;
 relay-kill) stop_pidfile "$DIR/relay${1:-0}.pid" KILL ;;
 relay-restart) sanitizer_env; export CHAT_CONF=${CHAT_CONF:-$ROOT/conf/chat.conf}
     . "$DIR/env"; export REDIS_URL KEY_PREFIX
-    stop_pidfile "$DIR/relay${1:-0}.pid"; start_relay "${1:-0}" ;;
+    stop_pidfile "$DIR/relay${1:-0}.pid"; RELAY_FIXED=1 start_relay "${1:-0}" ;;
 *) echo "stack: unknown command $cmd" >&2; exit 2 ;;
 esac
