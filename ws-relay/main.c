@@ -34,7 +34,9 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: chat-relay [--port N] [--help]\n"
                "  STOMP 1.2 over WebSocket at /ws/websocket (subprotocols v12.stomp, v11.stomp,\n"
-               "  v10.stomp). Configuration: $CHAT_CONF or conf/chat.conf, environment wins;\n"
+               "  v10.stomp) and over SockJS at /ws (websocket, xhr_streaming, xhr, xhr_send,\n"
+               "  eventsource), relayed between relays through Redis Pub/Sub.\n"
+               "  Configuration: $CHAT_CONF or conf/chat.conf, environment wins;\n"
                "  keys in docs/STOMP.md (RELAY_HOST, RELAY_PORT, REDIS_URL, HEARTBEAT_MS, ...).\n"
                "  --port N   listen on port N (overrides RELAY_PORT)\n");
 }
