@@ -96,11 +96,7 @@ chat_rc api_sessions_login(api_req *req)
     (void)api_store_login_fail_reset(req->redis, email);
 
     snprintf(req->user_id, sizeof req->user_id, "%s", u.id);
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "user", api_view_user(&u));
-    json_object_object_add(o, "token", json_object_new_string(token));
-    sodium_memzero(token, sizeof token);
-    return api_reply(req, 200, o);
+    return api_reply(req, 200, api_view_auth(&u, token));
 }
 
 /* DELETE /api/sessions/current -> 204. Deletes this token's session and tells the

@@ -65,11 +65,7 @@ chat_rc api_users_signup(api_req *req)
     if (rc != CHAT_OK) return rc;
 
     snprintf(req->user_id, sizeof req->user_id, "%s", u.id);
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "user", api_view_user(&u));
-    json_object_object_add(o, "token", json_object_new_string(token));
-    sodium_memzero(token, sizeof token);
-    return api_reply(req, 201, o);
+    return api_reply(req, 201, api_view_auth(&u, token));
 }
 
 /* GET /api/users/me -> 200 User. A session whose user is gone is no session. */

@@ -3,6 +3,9 @@
 #include "view.h"
 #include "json.h"
 
+#include <sodium.h>
+#include <string.h>
+
 chat_rc api_field_str(api_req *req, const char *key, const char **s, size_t *len)
 {
     json_object *v;
@@ -51,4 +54,13 @@ json_object *api_view_members(const api_member *m, size_t n)
         json_object_array_add(a, o);
     }
     return a;
+}
+
+json_object *api_view_auth(const api_user *u, char *token)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "user", api_view_user(u));
+    json_object_object_add(o, "token", json_object_new_string(token));
+    sodium_memzero(token, strlen(token));
+    return o;
 }

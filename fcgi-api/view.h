@@ -18,6 +18,9 @@ chat_rc api_field_str(api_req *req, const char *key, const char **s, size_t *len
 
 /* New json-c objects; the caller owns (puts) the result. */
 json_object *api_view_user(const api_user *u);
+/* {"user": User, "token": token}, the answer to sign-up and login; wipes the caller's
+ * token buffer once it is copied into the object. */
+json_object *api_view_auth(const api_user *u, char *token);
 json_object *api_view_room(const api_room *r);
 json_object *api_view_rooms(const api_room *rooms, size_t n); /* an array */
 json_object *api_view_members(const api_member *m, size_t n); /* [{"id","name"}] */
