@@ -255,6 +255,7 @@ static void on_connect(sess *s, const stomp_frame *f)
     }
     token_hash(tok, len, s->token_hash);
     s->version = (uint8_t)version;
+    if (s->parser) stomp_parser_set_raw_headers(s->parser, version == 10); /* 1.0: no escaping */
     s->hb_out = hb && cy ? (cy > hb ? cy : hb) : 0; /* we send at most this far apart */
     s->hb_in = hb && cx ? (cx > hb ? cx : hb) : 0;  /* the client promised this */
 

@@ -316,6 +316,7 @@ void sess_input(sess *s, const char *data, size_t len)
         if (only_eols(data, len)) return;
         s->parser = xmalloc(sizeof *s->parser);
         stomp_parser_init(s->parser, &conf.limits);
+        stomp_parser_set_raw_headers(s->parser, s->version == 10);
     }
     chat_rc rc = stomp_feed(s->parser, data, len);
     if (rc != CHAT_OK) {

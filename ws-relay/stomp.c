@@ -78,6 +78,11 @@ static int cmd_is_raw(stomp_cmd c)
 
 /* Set up p with lim (NULL or zero fields: the defaults). p owns nothing yet; release
  * it with stomp_parser_free(). */
+void stomp_parser_set_raw_headers(stomp_parser *p, int on)
+{
+    p->raw_headers = on != 0;
+}
+
 void stomp_parser_init(stomp_parser *p, const stomp_limits *lim)
 {
     static const stomp_limits def = STOMP_LIMITS_DEFAULT;
@@ -178,7 +183,7 @@ static chat_rc check_header(stomp_parser *p, const char *s, size_t len)
     const char *colon = memchr(s, ':', len);
     if (!colon) return fail(p, CHAT_EMALFORMED, "header line without a colon");
     if (colon == s) return fail(p, CHAT_EMALFORMED, "empty header name");
-    if (!cmd_is_raw(p->cmd)) {
+    if (!p->raw_headers && !cmd_is_raw(p->cmd)) {
         for (size_t i = 0; i < len; i++) {
             if (s[i] != '\\') continue;
             char e = i + 1 < len ? s[i + 1] : '\0';
@@ -286,7 +291,7 @@ static chat_rc emit(stomp_parser *p, stomp_frame *out, size_t body_len, size_t e
 {
     const char *base = p->in + p->in_off;
     size_t head_bytes = p->body - p->hstart;
-    int raw = cmd_is_raw(p->cmd);
+    int raw = p->raw_headers || cmd_is_raw(p->cmd);
 
     if (p->nhdrs > p->hdrs_cap) {
         p->hdrs = xrealloc(p->hdrs, p->nhdrs * sizeof(*p->hdrs));

@@ -69,11 +69,15 @@ struct stomp_parser {
     uint64_t heartbeats;    /* EOLs seen between frames */
     chat_rc err_rc;         /* sticky once an error is returned */
     char err[128];          /* human-readable reason for the last error */
+    int raw_headers;        /* STOMP 1.0: no header escaping in any frame */
 };
 
 void stomp_parser_init(stomp_parser *p, const stomp_limits *lim); /* lim NULL = defaults */
 void stomp_parser_free(stomp_parser *p);                          /* accepts zeroed */
 chat_rc stomp_feed(stomp_parser *p, const char *buf, size_t len);
+/* STOMP 1.0 had no header escaping: after a 1.0 CONNECT, take every header byte as
+ * sent (a backslash is just a backslash). Applies from the next frame on. */
+void stomp_parser_set_raw_headers(stomp_parser *p, int on);
 chat_rc stomp_next(stomp_parser *p, stomp_frame *out);
 
 /* First header named name (NUL-terminated), or NULL; *len gets its length. */

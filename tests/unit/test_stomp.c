@@ -680,6 +680,30 @@ static void test_escape(void **state)
     }
 }
 
+/* STOMP 1.0 has no header escaping: once set, "\\" and "\\c" are plain bytes. */
+static void test_raw_headers_v10(void **state)
+{
+    static const char in[] = "SEND\ndestination:/a\\b\\q\n\nx\0";
+    stomp_parser p;
+    stomp_frame f;
+    size_t n;
+    (void)state;
+    stomp_parser_init(&p, NULL);
+    assert_int_equal(stomp_feed(&p, in, sizeof in - 1), CHAT_OK);
+    assert_int_equal(stomp_next(&p, &f), CHAT_EMALFORMED); /* 1.2: \q is no escape */
+    stomp_parser_free(&p);
+
+    stomp_parser_init(&p, NULL);
+    stomp_parser_set_raw_headers(&p, 1);
+    assert_int_equal(stomp_feed(&p, in, sizeof in - 1), CHAT_OK);
+    assert_int_equal(stomp_next(&p, &f), CHAT_OK);
+    const char *v = stomp_header_get(&f, "destination", &n);
+    assert_non_null(v);
+    assert_int_equal(n, 6);
+    assert_memory_equal(v, "/a\\b\\q", 6);
+    stomp_parser_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -695,6 +719,7 @@ int main(void)
         cmocka_unit_test(test_writer_exact),
         cmocka_unit_test(test_writer_roundtrip),
         cmocka_unit_test(test_escape),
+        cmocka_unit_test(test_raw_headers_v10),
     };
     return cmocka_run_group_tests_name("stomp", tests, NULL, NULL);
 }
