@@ -11,7 +11,7 @@ APT_PKGS=(
     libfcgi-dev libhiredis-dev libjson-c-dev libwebsockets-dev libwebsockets-evlib-uv
     libsodium-dev libuv1-dev libcmocka-dev
     lighttpd redis-server redis-tools
-    curl jq python3 chromium
+    curl jq python3 iproute2 chromium
     fonts-noto-cjk
 )
 # Node.js may come from Debian (nodejs + npm) or another apt source that bundles npm.

@@ -338,22 +338,36 @@ static const lws_retry_bo_t no_validity = {
  * (epoll, signal pipe, async), SockJS, logs, stdio. */
 #define FD_RESERVE 32
 
-/* How many fds lws may use. Raises the soft RLIMIT_NOFILE to the hard limit first (a
- * busy relay wants every socket it may have), then leaves FD_RESERVE for the rest:
- * lws stops polling its listener when its share is full (accepts wait in the kernel
- * backlog) instead of accepting into EMFILE, which lws 4.1 logs and retries in a
- * tight loop. */
-static unsigned fd_limit(void)
+/* Give lws all file descriptors but FD_RESERVE, without turning on its slow path.
+ * lws 4.1 sizes its fd -> wsi table from the soft RLIMIT_NOFILE at context creation;
+ * info.fd_limit_per_thread below that limit would switch every lookup (each accept,
+ * each adopt) to a linear scan of the table (wsi_from_fd: connects got quadratic).
+ * So: lower the soft limit to hard - FD_RESERVE while lws creates its context, and
+ * raise it to hard afterwards. lws then stops polling its listener when its table is
+ * full (new connections wait in the kernel backlog), while the process still has
+ * FD_RESERVE descriptors for Redis, the loop and logs, so accept() never meets the
+ * EMFILE that lws 4.1 would log and retry in a tight loop. Returns the hard limit
+ * to pass to fd_limit_restore(), or 0 when the limits cannot be read. */
+static rlim_t fd_limit_for_lws(unsigned *lws_fds)
 {
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 0; /* lws' default */
-    if (rl.rlim_cur < rl.rlim_max) {
-        struct rlimit want = {rl.rlim_max, rl.rlim_max};
-        if (setrlimit(RLIMIT_NOFILE, &want) == 0) rl.rlim_cur = rl.rlim_max;
-    }
-    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1u << 24) rl.rlim_cur = 1u << 24;
-    if (rl.rlim_cur < 2 * FD_RESERVE) return (unsigned)(rl.rlim_cur / 2);
-    return (unsigned)(rl.rlim_cur - FD_RESERVE);
+    *lws_fds = 0;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 0;
+    rlim_t hard = rl.rlim_max;
+    if (hard == RLIM_INFINITY || hard > (rlim_t)1 << 20) hard = (rlim_t)1 << 20; /* nr_open's usual cap */
+    if (hard < 4 * FD_RESERVE) return 0; /* tiny limits: leave them as they are */
+    struct rlimit want = {hard - FD_RESERVE, rl.rlim_max};
+    if (setrlimit(RLIMIT_NOFILE, &want) != 0) return 0;
+    *lws_fds = (unsigned)(hard - FD_RESERVE);
+    return hard;
+}
+
+static void fd_limit_restore(rlim_t hard)
+{
+    struct rlimit rl;
+    if (!hard || getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+    rl.rlim_cur = hard;
+    setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 int relay_start(uv_loop_t *loop, const relay_conf *c)
@@ -373,16 +387,22 @@ int relay_start(uv_loop_t *loop, const relay_conf *c)
     info.iface = c->host;
     info.protocols = protocols;
     info.extensions = extensions;
-    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+    /* DISABLE_IPV6: with IPv6 on, lws 4.1 does not apply an IPv4 iface such as
+     * "127.0.0.1" and listens on every address (*:port); the relay must stay on
+     * RELAY_HOST (loopback by default: lighttpd is the public face). */
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND |
+                   LWS_SERVER_OPTION_DISABLE_IPV6;
     info.foreign_loops = loops;
     info.pcontext = &ctx;
     info.server_string = "chat-relay";
     info.gid = -1;
     info.uid = -1;
     info.retry_and_idle_policy = &no_validity;
-    info.fd_limit_per_thread = fd_limit();
-    log_info("listen", "host=%s port=%d fd_limit=%u", c->host, c->port, info.fd_limit_per_thread);
+    unsigned lws_fds;
+    rlim_t hard = fd_limit_for_lws(&lws_fds);
+    log_info("listen", "host=%s port=%d fd_limit=%u", c->host, c->port, lws_fds);
     ctx = lws_create_context(&info);
+    fd_limit_restore(hard);
     if (!ctx) {
         log_error("listen", "host=%s port=%d problem=\"cannot create the listener (port busy?)\"",
                   c->host, c->port);
