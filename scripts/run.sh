@@ -5,6 +5,8 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
+# shellcheck source=proc.sh
+. "$ROOT/scripts/proc.sh"
 export CHAT_CONF=${CHAT_CONF:-$ROOT/conf/chat.conf}
 conf() { # KEY DEFAULT: environment, then conf/chat.conf, then default
     local v=${!1:-}
@@ -32,16 +34,6 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-wait_port() {
-    local i
-    for ((i = 0; i < 200; i++)); do
-        (exec 3<>/dev/tcp/"$1"/"$2") 2>/dev/null && return 0
-        sleep 0.05
-    done
-    echo "run: nothing answers at $1:$2" >&2
-    return 1
-}
-
 # Redis: reuse one that answers at REDIS_URL, else start a private one under var/.
 hostport=${REDIS_URL#redis://}
 hostport=${hostport##*@}
@@ -55,7 +47,7 @@ else
     redis-server "$ROOT/conf/redis.conf" --port "$rport" --dir "$STATE" \
         --logfile "$STATE/redis.log" >/dev/null 2>&1 &
     echo "$! redis" >>"$STATE/run.pids"
-    wait_port "$rhost" "$rport"
+    wait_port "$rport" 10 "$!"
     echo "run: started redis-server on $rhost:$rport (data and log in var/)"
 fi
 
@@ -65,7 +57,7 @@ if [ -x "$B/ws-relay/chat-relay" ]; then
         p=$((RELAY_PORT + i))
         RELAY_PORT=$p "$B/ws-relay/chat-relay" >>"$STATE/relay$i.log" 2>&1 &
         echo "$! relay$i" >>"$STATE/run.pids"
-        wait_port 127.0.0.1 "$p"
+        wait_port "$p" 10 "$!"
         relay_ports="$relay_ports $p"
         echo "run: started relay $i on 127.0.0.1:$p (log var/relay$i.log)"
     done
@@ -74,7 +66,7 @@ fi
 "$ROOT/scripts/lighttpd-conf.sh" "$STATE" "$PORT" "$relay_ports" "${API_PROCS:-4}" "$ROOT/$B/fcgi-api/chat-api"
 lighttpd -D -f "$STATE/lighttpd.conf" >>"$STATE/lighttpd.out" 2>&1 &
 echo "$! lighttpd" >>"$STATE/run.pids"
-wait_port 127.0.0.1 "$PORT"
+wait_port "$PORT" 10 "$!"
 echo
 echo "  Chat is running: http://localhost:$PORT/chat.html"
 echo "  API:             http://localhost:$PORT/api/health"

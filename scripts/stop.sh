@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # scripts/stop.sh - `make stop`: stop exactly the processes `make run` recorded in
-# var/run.pids (lighttpd first, which also stops its FastCGI children).
+# var/run.pids (lighttpd first, which also stops its FastCGI children). The pid file
+# is claimed with one rename, so `make stop` and run.sh's own Ctrl-C clean-up never
+# both work through it.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=proc.sh
+. "$ROOT/scripts/proc.sh"
 PIDS=$ROOT/var/run.pids
-[ -f "$PIDS" ] || { echo "stop: nothing recorded in var/run.pids"; exit 0; }
-tac "$PIDS" | while read -r pid name; do
+CLAIMED=$PIDS.stopping.$$
+mv "$PIDS" "$CLAIMED" 2>/dev/null || { echo "stop: nothing recorded in var/run.pids"; exit 0; }
+tac "$CLAIMED" | while read -r pid name; do
     if kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
+        stop_pid "$pid" 5
         echo "stop: stopped $name (pid $pid)"
     fi
 done
-rm -f "$PIDS"
+rm -f "$CLAIMED"

@@ -13,6 +13,8 @@
 # them. A script that dies early is counted as a failure by the runner.
 set -uo pipefail
 TESTS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../scripts/proc.sh
+. "$TESTS_ROOT/../scripts/proc.sh"
 T_PASS=0
 T_FAIL=0
 STACK_DIR=""

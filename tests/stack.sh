@@ -18,27 +18,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=${B:-build/asan}
 case $B in /*) ;; *) B=$ROOT/$B ;; esac
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-# wait_port PORT [SECONDS] [PID]: until something accepts on 127.0.0.1:PORT. With
-# PID, fail as soon as that process has exited (say, its port was taken meanwhile).
-wait_port() {
-    local port=$1 t=${2:-15} pid=${3:-} i
-    for ((i = 0; i < t * 20; i++)); do
-        if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then return 1; fi
-        if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then
-            # Ours, not someone else's listener on a port we lost the race for?
-            [ -z "$pid" ] || { sleep 0.05; kill -0 "$pid" 2>/dev/null; } || return 1
-            return 0
-        fi
-        sleep 0.05
-    done
-    echo "stack: nothing listens on port $port after ${t}s" >&2
-    return 1
-}
+# shellcheck source=../scripts/proc.sh
+. "$ROOT/scripts/proc.sh"
 
 # set_env KEY VALUE: replace KEY's line in DIR/env (a port re-picked after a race).
 set_env() {
@@ -88,18 +69,6 @@ start_relay() { # index
     done
     echo "stack: relay $i did not start (see $DIR/relay$i.log)" >&2
     return 1
-}
-
-stop_pidfile() { # file [signal]
-    local f=$1 sig=${2:-TERM} pid i
-    [ -f "$f" ] || return 0
-    pid=$(cat "$f")
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -"$sig" "$pid" 2>/dev/null || true
-        for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    rm -f "$f"
 }
 
 cmd_up() {

@@ -13,22 +13,9 @@
 # written, and nothing is left running after `down`. Needs Debian's rabbitmq-server
 # (3.10); does not install it (bench.sh does).
 set -euo pipefail
+# shellcheck source=../../scripts/proc.sh
+. "$(dirname "$0")/../../scripts/proc.sh"
 WS_PORT=15674
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-port_open() { (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
-
-stop_pid() { # pid [seconds]
-    local pid=$1 t=${2:-20} i
-    [ -n "$pid" ] || return 0
-    kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < t * 10; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-}
 
 cmd_up() {
     local cpus=${1:-}

@@ -24,10 +24,10 @@ else
 fi
 
 # Another host value is honoured (0.0.0.0 = every IPv4 address).
-p2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+p2=$(free_port)
 RELAY_HOST=0.0.0.0 RELAY_PORT=$p2 "$RELAY" >"$STACK_DIR/any.log" 2>&1 &
 pid=$!
-for _ in $(seq 100); do ss -tlnH "sport = :$p2" | grep -q . && break; sleep 0.05; done
+wait_port "$p2" 5 "$pid"
 check "RELAY_HOST=0.0.0.0 listens on 0.0.0.0:$p2" bash -c "ss -tlnH 'sport = :$p2' | grep -q '0.0.0.0:$p2'"
 kill -TERM "$pid"
 wait "$pid"

@@ -1,0 +1,46 @@
+# scripts/proc.sh - process and port helpers, sourced by scripts/run.sh, tests/stack.sh,
+# tests/lib.sh and tests/bench/rabbit.sh so every one starts and stops servers alike.
+# Loopback only. Defines:
+#   free_port                        print a port that is free on 127.0.0.1 right now
+#   port_open PORT [HOST]            true when something accepts on HOST:PORT
+#   wait_port PORT [SECONDS] [PID]   until PORT accepts; with PID, fail as soon as that
+#                                    process has exited (it lost its port, say)
+#   stop_pid PID [SECONDS] [SIGNAL]  SIGNAL (TERM), wait up to SECONDS (5), then KILL
+#   stop_pidfile FILE [SIGNAL]       stop_pid on the pid in FILE, then remove FILE
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+port_open() {
+    (exec 3<>/dev/tcp/"${2:-127.0.0.1}"/"$1") 2>/dev/null
+}
+
+wait_port() {
+    local port=$1 t=${2:-15} pid=${3:-} i
+    for ((i = 0; i < t * 20; i++)); do
+        if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then return 1; fi
+        if port_open "$port"; then
+            # Ours, not someone else's listener on a port we lost the race for?
+            [ -z "$pid" ] || { sleep 0.05; kill -0 "$pid" 2>/dev/null; } || return 1
+            return 0
+        fi
+        sleep 0.05
+    done
+    echo "nothing listens on 127.0.0.1:$port after ${t}s" >&2
+    return 1
+}
+
+stop_pid() {
+    local pid=${1:-} t=${2:-5} sig=${3:-TERM} i
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+    kill -"$sig" "$pid" 2>/dev/null || true
+    for ((i = 0; i < t * 20; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.05; done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+stop_pidfile() {
+    [ -f "$1" ] || return 0
+    stop_pid "$(cat "$1")" 5 "${2:-TERM}"
+    rm -f "$1"
+}
