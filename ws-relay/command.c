@@ -153,18 +153,37 @@ static int parse_heartbeat(const char *v, size_t len, unsigned *cx, unsigned *cy
 
 static void auth_got_name(const redisReply *r, void *ud);
 
-/* GET session:{hash} answered: look the user's name up next. */
+/* Redis failed while authenticating: ERROR unavailable, then close. */
+static void auth_unavailable(sess *s)
+{
+    sess_error_close(s, CHAT_EUNAVAIL, NULL, 0, "chat service unavailable, try again", "redis-unavailable");
+}
+
+/* The checks both authentication replies share. True when r is a string the caller
+ * can use; otherwise the session is gone or the client has been answered (Redis
+ * failure: unavailable; no such key: unauthorized). */
+static bool auth_reply_string(op *o, const redisReply *r)
+{
+    if (!op_live(o)) return false;
+    if (!r || r->type == REDIS_REPLY_ERROR) {
+        auth_unavailable(o->s);
+        return false;
+    }
+    if (r->type != REDIS_REPLY_STRING) {
+        sess_error(o->s, CHAT_EUNAUTH, NULL, 0, "invalid or expired token");
+        return false;
+    }
+    return true;
+}
+
+/* GET session:{hash} answered: look the user's name up next. Two round trips, not a
+ * script: the user key depends on the first reply, and only common/keys.c spells keys. */
 static void auth_got_user(const redisReply *r, void *ud)
 {
     op *o = ud;
-    sess *s = o->s;
-    if (!op_live(o)) goto done;
-    if (!r || r->type == REDIS_REPLY_ERROR) {
-        sess_error_close(s, CHAT_EUNAVAIL, NULL, 0, "chat service unavailable, try again", "redis-unavailable");
-        goto done;
-    }
-    if (r->type != REDIS_REPLY_STRING || !valid_id(r->str, r->len)) {
-        sess_error(s, CHAT_EUNAUTH, NULL, 0, "invalid or expired token");
+    if (!auth_reply_string(o, r)) goto done;
+    if (!valid_id(r->str, r->len)) {
+        sess_error(o->s, CHAT_EUNAUTH, NULL, 0, "invalid or expired token");
         goto done;
     }
     o->user_id = xstrndup(r->str, r->len);
@@ -173,7 +192,7 @@ static void auth_got_user(const redisReply *r, void *ud)
     const char *argv[3] = {"HGET", key, "name"};
     size_t lens[3] = {4, klen, 4};
     if (rds_cmd(auth_got_name, o, 3, argv, lens) == CHAT_OK) return; /* o lives on */
-    sess_error_close(s, CHAT_EUNAVAIL, NULL, 0, "chat service unavailable, try again", "redis-unavailable");
+    auth_unavailable(o->s);
 done:
     op_end(o);
 }
@@ -183,15 +202,7 @@ static void auth_got_name(const redisReply *r, void *ud)
 {
     op *o = ud;
     sess *s = o->s;
-    if (!op_live(o)) goto done;
-    if (!r || r->type == REDIS_REPLY_ERROR) {
-        sess_error_close(s, CHAT_EUNAVAIL, NULL, 0, "chat service unavailable, try again", "redis-unavailable");
-        goto done;
-    }
-    if (r->type != REDIS_REPLY_STRING) {
-        sess_error(s, CHAT_EUNAUTH, NULL, 0, "invalid or expired token");
-        goto done;
-    }
+    if (!auth_reply_string(o, r)) goto done;
     if (s->revoked) {
         sess_error_close(s, CHAT_EUNAUTH, NULL, 0, "session revoked", "revoked");
         goto done;
@@ -266,7 +277,7 @@ static void on_connect(sess *s, const stomp_frame *f)
     op *o = op_new(s, NULL);
     if (rds_cmd(auth_got_user, o, 2, argv, lens) != CHAT_OK) {
         op_end(o);
-        sess_error_close(s, CHAT_EUNAVAIL, NULL, 0, "chat service unavailable, try again", "redis-unavailable");
+        auth_unavailable(s);
         return;
     }
     s->state = SS_AUTH;
