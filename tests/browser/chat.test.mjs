@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import WebSocket from 'ws';
 import {
-  stack, stackUp, stackDown, launch, uniqueEmail, logIn, waitConnected, waitSubscribed,
+  stackUp, stackDown, launch, uniqueEmail, logIn, waitConnected, waitSubscribed,
   say, waitChat, waitNotice, logLength, token, screenshotDir, connState,
 } from './lib.mjs';
 
@@ -97,7 +97,7 @@ after(async () => {
   try {
     if (browser) await browser.close();
   } finally {
-    if (st) await stackDown(st.dir);   // throws on sanitizer reports
+    if (st) await stackDown(st);   // throws on sanitizer reports
   }
 }, { timeout: 60_000 });
 
@@ -350,8 +350,7 @@ test('the input enforces 1000 code points and shows the count', { timeout: 30_00
 test('the page reconnects by itself after the relay restarts, and chat works again', { timeout: 60_000 }, async () => {
   await recordConnStates(pageA);
   await recordConnStates(pageB);
-  const r = await stack('relay-restart', st.dir, '0');
-  assert.equal(r.code, 0, `relay-restart: ${r.stderr}`);
+  await st.relayRestart(0); // throws if stack.sh fails
   for (const page of [pageA, pageB]) {
     await page.waitForFunction(() => window.__connStates.includes('reconnecting'), null, { timeout: 20_000 });
     await waitConnected(page, 30_000);

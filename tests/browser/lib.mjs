@@ -1,15 +1,13 @@
 // tests/browser/lib.mjs - shared by the browser tests and the README screenshot script:
 // a private stack (tests/stack.sh), Debian's Chromium through playwright-core, and
 // small page helpers for www/chat.html.
-import { execFile } from 'node:child_process';
-import { mkdtemp, mkdir } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { Stack } from '../node/lib/stack.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const STACK = path.join(ROOT, 'tests/stack.sh');
 
 export const CHROMIUM = {
   executablePath: '/usr/bin/chromium',
@@ -18,46 +16,16 @@ export const CHROMIUM = {
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 };
 
-// Runs tests/stack.sh CMD DIR ARGS...; resolves {code, stdout, stderr}, never rejects.
-export function stack(cmd, dir, ...args) {
-  return new Promise((resolve) => {
-    execFile('bash', [STACK, cmd, dir, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, B: process.env.B || 'build/asan' },
-      timeout: 90_000,
-      maxBuffer: 4 << 20,
-    }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
+// Private stacks come from the node tests' launcher (tests/node/lib/stack.mjs): one
+// implementation of start, stop by pid, sanitizer check and exit-time clean-up.
+// Starts a stack; resolves the Stack (dir, env, baseUrl). Throws with the logs' tail.
+export function stackUp(opts = {}) {
+  return new Stack(opts).start();
 }
 
-export function parseEnv(text) {
-  const env = {};
-  for (const line of text.split('\n')) {
-    const m = line.match(/^([A-Z_][A-Z0-9_]*)=(.*)$/);
-    if (m) env[m[1]] = m[2].replace(/^"(.*)"$/, '$1');
-  }
-  return env;
-}
-
-// Starts a private stack; returns {dir, env, baseUrl}. Throws with the logs' tail.
-export async function stackUp(...args) {
-  const dir = await mkdtemp(path.join(process.env.TMPDIR || os.tmpdir(), 'chat-browser-'));
-  const r = await stack('up', dir, ...args);
-  const env = parseEnv(r.stdout);
-  if (r.code !== 0 || !env.BASE_URL) {
-    const down = await stack('down', dir);
-    throw new Error(`tests/stack.sh up failed (${r.code}): ${r.stderr}${down.stderr}`);
-  }
-  return { dir, env, baseUrl: env.BASE_URL };
-}
-
-// Stops the stack; throws when stack.sh reports sanitizer findings (exit 1).
-export async function stackDown(dir) {
-  const r = await stack('down', dir);
-  if (r.code !== 0) throw new Error(`tests/stack.sh down ${dir} exited ${r.code}:\n${r.stderr}`);
+// Stops it; throws when stack.sh reports sanitizer findings (exit 1).
+export function stackDown(st) {
+  return st.down();
 }
 
 export function launch() {

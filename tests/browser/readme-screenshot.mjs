@@ -66,5 +66,5 @@ try {
   console.log(`${out}: ${(await stat(out)).size} bytes`);
 } finally {
   await browser.close();
-  await stackDown(st.dir);
+  await stackDown(st);
 }
