@@ -24,6 +24,7 @@
 #include "relay.h"
 #include "buf.h"
 #include "log.h"
+#include "peer.h"
 #include "session.h"
 #include "sockjs.h"
 
@@ -71,11 +72,11 @@ static struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0}
 };
 
-static const struct lws_extension extensions[] = {
-    {"permessage-deflate", lws_extension_callback_pm_deflate,
-     "permessage-deflate; client_no_context_takeover; client_max_window_bits"},
-    {NULL, NULL, NULL}
-};
+/* No WebSocket extensions: permessage-deflate is not negotiated. lws 4.1.6 (Debian 12's,
+ * the newest packaged) asserts in its inflater (extension-permessage-deflate.c:351,
+ * priv->rx.avail_out) and corrupts input ("inflate -3") when a client pipelines large
+ * compressed messages; no option of that version avoids it, and one client could abort
+ * the process. docs/STOMP.md, "Compression". */
 
 /* ---- the WebSocket transport ------------------------------------------------------------ */
 
@@ -164,13 +165,6 @@ static int relay_http(struct lws *wsi, pss *p, const char *path, size_t len)
 
 /* ---- the callback ------------------------------------------------------------------------- */
 
-/* Client address for logs: X-Forwarded-For from a proxy in front, else the socket's. */
-static void peer_name(struct lws *wsi, char *out, size_t cap)
-{
-    if (lws_hdr_copy(wsi, out, (int)cap, WSI_TOKEN_X_FORWARDED_FOR) > 0) return;
-    lws_get_peer_simple(wsi, out, cap);
-}
-
 static void on_established(struct lws *wsi, pss *p)
 {
     char peer[64] = "";
@@ -179,12 +173,6 @@ static void on_established(struct lws *wsi, pss *p)
      * the kernel before they queue in the session. */
     int sndbuf = 65536;
     setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-    /* Compress each message on its own (in lws 4.1 this option name releases the
-     * server's compressor after every message): idle sessions keep no deflate state,
-     * and any permessage-deflate peer can read such messages. lws' inflater for a
-     * client that compresses with context takeover stays (docs/STOMP.md, limits). */
-    lws_set_extension_option(wsi, "permessage-deflate", "client_no_context_takeover", NULL);
-    lws_set_extension_option(wsi, "permessage-deflate", "mem_level", "4");
     if (sockjs_ws_established(wsi, &p->sockjs, peer)) return; /* a SockJS websocket */
     p->wsi = wsi;
     p->s = sess_new(&ws_ops, wsi, peer);
@@ -226,8 +214,8 @@ static int on_writeable(struct lws *wsi, pss *p)
 
 /* The check handle, after every loop turn's I/O: write what each pending session has
  * straight away instead of arming POLLOUT and waiting a loop turn for WRITEABLE.
- * lws_send_pipe_choked() says no when lws still holds unsent bytes, a deflate stream
- * is being drained or the socket buffer is full: those wait for WRITEABLE as before,
+ * lws_send_pipe_choked() says no when lws still holds unsent bytes or the socket
+ * buffer is full: those wait for WRITEABLE as before,
  * and lws_write() appends behind any partial send anyway. Closing is left to
  * WRITEABLE, where lws_close_free_wsi() belongs. */
 static void flush_pending(uv_check_t *h)
@@ -273,10 +261,9 @@ static int relay_cb(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
     case LWS_CALLBACK_RECEIVE:
         if (p->s) sess_input(p->s, in, len);
-        /* lws 4.1 with libuv runs one "forced service" pass per socket event, and
-         * permessage-deflate hands over an inflated message one rx buffer per pass:
-         * the rest of a large compressed message would wait for the next event. A
-         * cancel-service wake-up gets the next pass now. */
+        /* lws 4.1 with libuv runs one "forced service" pass per socket event; the rest
+         * of a large message that lws already holds in its buffers would wait for the
+         * next event. A cancel-service wake-up gets the next pass now. */
         if (!lws_is_final_fragment(wsi)) lws_cancel_service(lws_get_context(wsi));
         return 0;
 
@@ -386,7 +373,6 @@ int relay_start(uv_loop_t *loop, const relay_conf *c)
     info.port = c->port;
     info.iface = c->host;
     info.protocols = protocols;
-    info.extensions = extensions;
     /* DISABLE_IPV6: with IPv6 on, lws 4.1 does not apply an IPv4 iface such as
      * "127.0.0.1" and listens on every address (*:port); the relay must stay on
      * RELAY_HOST (loopback by default: lighttpd is the public face). */

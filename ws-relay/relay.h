@@ -6,7 +6,7 @@
  * HTTP requests that are not WebSocket upgrades go to relay_http() (404 for now: the
  * hook where SockJS's /ws/info and /ws/{server}/{session}/{transport} will go).
  * WebSocket upgrades are accepted on /ws/websocket and /websocket, with subprotocol
- * v12.stomp, v11.stomp, v10.stomp or none; permessage-deflate when offered.
+ * v12.stomp, v11.stomp, v10.stomp or none; no extensions (no permessage-deflate).
  *
  * Deliberately not here: STOMP (session.c, command.c), Redis (rds.c). */
 #ifndef RELAY_RELAY_H
