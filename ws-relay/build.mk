@@ -26,3 +26,4 @@ $(B)/tests/unit/test_relay_strmap: $(B)/ws-relay/strmap.o
 $(B)/tests/unit/test_relay_outq: $(B)/ws-relay/outq.o $(B)/ws-relay/msg.o $(B)/ws-relay/stomp.o
 $(B)/tests/unit/test_relay_pubsub: $(RELAY_LIB_OBJS)
 $(B)/tests/unit/test_sockjs_path: $(B)/ws-relay/sockjs_path.o
+$(B)/tests/unit/test_relay_peer: $(B)/ws-relay/peer.o
