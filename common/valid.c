@@ -73,6 +73,26 @@ size_t valid_trim(const char *s, size_t len, const char **start)
     return e - b;
 }
 
+bool valid_forbidden_in_name(unsigned cp)
+{
+    return cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+           (cp >= 0x2066 && cp <= 0x2069) || cp == 0x00ad || cp == 0x034f || cp == 0x115f ||
+           cp == 0x1160 || cp == 0x17b4 || cp == 0x17b5 || (cp >= 0x180b && cp <= 0x180f) ||
+           cp == 0x200b || (cp >= 0x2060 && cp <= 0x2064) || (cp >= 0x206a && cp <= 0x206f) ||
+           cp == 0x3164 || cp == 0xfeff || cp == 0xffa0 || (cp >= 0xfff9 && cp <= 0xfffb) ||
+           (cp >= 0x1d173 && cp <= 0x1d17a) || (cp >= 0xe0000 && cp <= 0xe007f);
+}
+
+/* Shows nothing on its own: white space, joiners, variation selectors, combining
+ * marks (they only decorate the character before them), braille blank. */
+static bool invisible_alone(unsigned cp)
+{
+    return is_space(cp) || cp == 0x200c || cp == 0x200d || (cp >= 0xfe00 && cp <= 0xfe0f) ||
+           (cp >= 0xe0100 && cp <= 0xe01ef) || (cp >= 0x0300 && cp <= 0x036f) ||
+           (cp >= 0x1ab0 && cp <= 0x1aff) || (cp >= 0x1dc0 && cp <= 0x1dff) ||
+           (cp >= 0x20d0 && cp <= 0x20ff) || (cp >= 0xfe20 && cp <= 0xfe2f) || cp == 0x2800;
+}
+
 chat_rc valid_text(const char *s, size_t len, size_t min_cp, size_t max_cp, int flags,
                    const char **out, size_t *out_len, const char **why)
 {
@@ -85,6 +105,7 @@ chat_rc valid_text(const char *s, size_t len, size_t min_cp, size_t max_cp, int 
     const char *t;
     size_t tn = valid_trim(s, len, &t);
     const unsigned char *u = (const unsigned char *)t;
+    bool visible = false;
     for (size_t i = 0; i < tn;) {
         unsigned cp;
         size_t n = utf8_decode(u, tn, i, &cp);
@@ -94,7 +115,16 @@ chat_rc valid_text(const char *s, size_t len, size_t min_cp, size_t max_cp, int 
             *why = "contains control characters";
             return CHAT_EINVALID;
         }
+        if ((flags & VALID_NAME) && valid_forbidden_in_name(cp)) {
+            *why = "contains bidirectional or invisible formatting characters";
+            return CHAT_EINVALID;
+        }
+        if (!invisible_alone(cp)) visible = true;
         i += n;
+    }
+    if ((flags & VALID_NAME) && tn > 0 && !visible) {
+        *why = "has no visible character";
+        return CHAT_EINVALID;
     }
     size_t cps = valid_cp_count(t, tn);
     if (cps < min_cp) {

@@ -18,8 +18,19 @@ size_t valid_cp_count(const char *s, size_t len);
 size_t valid_trim(const char *s, size_t len, const char **start);
 
 enum valid_flags {
-    VALID_ALLOW_NEWLINES = 1 /* keep LF and TAB (messages); other controls still fail */
+    VALID_ALLOW_NEWLINES = 1, /* keep LF and TAB (messages); other controls still fail */
+    VALID_NAME = 2            /* a name: no bidirectional controls or invisible format
+                               * characters (valid_invisible), and one visible
+                               * character at least */
 };
+
+/* Code points a name may not hold: bidirectional controls (U+061C, U+200E, U+200F,
+ * U+202A..U+202E, U+2066..U+2069) and invisible format or filler characters (U+00AD,
+ * U+034F, U+115F, U+1160, U+17B4, U+17B5, U+180B..U+180F, U+200B, U+2060..U+2064,
+ * U+206A..U+206F, U+3164, U+FEFF, U+FFA0, U+FFF9..U+FFFB, U+1D173..U+1D17A,
+ * U+E0000..U+E007F). Zero-width joiners (U+200C, U+200D) and variation selectors
+ * stay allowed (emoji sequences, Persian and Indic scripts) but are not visible. */
+bool valid_forbidden_in_name(unsigned cp);
 
 /* Validate a text field: UTF-8, trimmed, no control characters (C0, DEL, C1; with
  * VALID_ALLOW_NEWLINES, LF/CR/TAB pass), then min..max code points. On CHAT_OK,

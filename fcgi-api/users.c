@@ -40,8 +40,8 @@ chat_rc api_users_signup(api_req *req)
 
     chat_rc rc = api_field_str(req, "name", &name, &name_len);
     if (rc != CHAT_OK) return rc;
-    if (valid_text(name, name_len, 1, API_NAME_MAX_CP, 0, &name, &name_len, &why) != CHAT_OK)
-        return api_fail(req, CHAT_EINVALID, "name %s (1 to %d characters, no control characters)", why, API_NAME_MAX_CP);
+    if (valid_text(name, name_len, 1, API_NAME_MAX_CP, VALID_NAME, &name, &name_len, &why) != CHAT_OK)
+        return api_fail(req, CHAT_EINVALID, "name %s (1 to %d characters with a visible one, no control or invisible formatting characters)", why, API_NAME_MAX_CP);
     memcpy(u.name, name, name_len);
     u.name[name_len] = '\0';
 
