@@ -45,7 +45,7 @@ chat_rc api_auth(api_req *req)
  * A failure to count is not reported over the 401: the attempt failed either way. */
 static chat_rc login_failed(api_req *req, const char *email, bool countable)
 {
-    if (countable) (void)api_store_login_fail_add(req->redis, email, req->cfg->login_fail_window);
+    if (countable) (void)api_store_login_fail_add(req->redis, email, req->peer, req->cfg->login_fail_window);
     return api_fail(req, CHAT_EUNAUTH, WRONG_LOGIN);
 }
 
@@ -71,10 +71,10 @@ chat_rc api_sessions_login(api_req *req)
         email[email_len] = '\0';
 
         long fails, ttl;
-        if ((rc = api_store_login_fails(req->redis, email, &fails, &ttl)) != CHAT_OK) return rc;
+        if ((rc = api_store_login_fails(req->redis, email, req->peer, &fails, &ttl)) != CHAT_OK) return rc;
         if (fails >= req->cfg->login_fail_limit) {
             req->retry_after = ttl > 0 ? ttl : req->cfg->login_fail_window;
-            return api_fail(req, CHAT_ERATE, "too many failed logins for this email, try again in %ld s", req->retry_after);
+            return api_fail(req, CHAT_ERATE, "too many failed logins for this email from this address, try again in %ld s", req->retry_after);
         }
         rc = api_store_user_by_email(req->redis, email, &u, pwhash);
     } else {
@@ -93,7 +93,7 @@ chat_rc api_sessions_login(api_req *req)
     token_new(token);
     token_hash(token, TOKEN_LEN, th);
     if ((rc = api_store_session_new(req->redis, th, u.id, req->cfg->session_ttl)) != CHAT_OK) return rc;
-    (void)api_store_login_fail_reset(req->redis, email);
+    (void)api_store_login_fail_reset(req->redis, email, req->peer);
 
     snprintf(req->user_id, sizeof req->user_id, "%s", u.id);
     return api_reply(req, 200, api_view_auth(&u, token));

@@ -229,11 +229,11 @@ static api_script fail_script = {.src =
     "if n == 1 or redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end\n"
     "return n\n"};
 
-chat_rc api_store_login_fails(rconn *c, const char *email, long *count, long *ttl)
+chat_rc api_store_login_fails(rconn *c, const char *email, const char *addr, long *count, long *ttl)
 {
     char k[KEYS_MAX];
     *count = *ttl = 0;
-    if (!keys_login_fail(k, sizeof k, email)) return CHAT_EINTERNAL;
+    if (!keys_login_fail(k, sizeof k, email, addr)) return CHAT_EINTERNAL;
     redisReply *r = rconn_cmd(c, "GET %s", k);
     chat_rc rc = api_store_check(r, "login-fails");
     int64_t v = 0;
@@ -248,10 +248,10 @@ chat_rc api_store_login_fails(rconn *c, const char *email, long *count, long *tt
     return rc;
 }
 
-chat_rc api_store_login_fail_add(rconn *c, const char *email, long window)
+chat_rc api_store_login_fail_add(rconn *c, const char *email, const char *addr, long window)
 {
     char k[KEYS_MAX], w[24];
-    if (!keys_login_fail(k, sizeof k, email)) return CHAT_EINTERNAL;
+    if (!keys_login_fail(k, sizeof k, email, addr)) return CHAT_EINTERNAL;
     snprintf(w, sizeof w, "%ld", window);
     const char *keys[] = {k};
     const char *args[] = {w};
@@ -261,10 +261,10 @@ chat_rc api_store_login_fail_add(rconn *c, const char *email, long window)
     return rc;
 }
 
-chat_rc api_store_login_fail_reset(rconn *c, const char *email)
+chat_rc api_store_login_fail_reset(rconn *c, const char *email, const char *addr)
 {
     char k[KEYS_MAX];
-    if (!keys_login_fail(k, sizeof k, email)) return CHAT_EINTERNAL;
+    if (!keys_login_fail(k, sizeof k, email, addr)) return CHAT_EINTERNAL;
     redisReply *r = rconn_cmd(c, "DEL %s", k);
     chat_rc rc = api_store_check(r, "login-fail-reset");
     if (r) freeReplyObject(r);
