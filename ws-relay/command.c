@@ -56,6 +56,7 @@ typedef struct op {
     char *sub_id;           /* SUBSCRIBE: subscription id */
     size_t sub_id_len;
     char *user_id;          /* CONNECT: the id the token maps to */
+    sub *su;                /* SUBSCRIBE: the pending subscription being checked */
 } op;
 
 /* New op for s (holds a reference) copying f's receipt header (f may be NULL). */
@@ -106,6 +107,16 @@ static void frame_error(sess *s, const stomp_frame *f, chat_rc rc, const char *t
     size_t len;
     const char *r = stomp_header_get(f, "receipt", &len);
     sess_error(s, rc, r, len, text);
+}
+
+/* The session's token bucket (SEND_BURST, SEND_RATE), shared by SEND, SUBSCRIBE and
+ * UNSUBSCRIBE: each costs one token. False (and ERROR rate-limited, which keeps the
+ * session) when the bucket is empty. */
+static bool rate_ok(sess *s, const stomp_frame *f)
+{
+    if (rl_take(&s->rl, &sess_config()->send_rate, mono_ms())) return true;
+    frame_error(s, f, CHAT_ERATE, "too many frames: this one was dropped");
+    return false;
 }
 
 /* ---- CONNECT / STOMP ------------------------------------------------------------------- */
@@ -286,8 +297,16 @@ static void on_connect(sess *s, const stomp_frame *f)
 
 /* ---- SUBSCRIBE / UNSUBSCRIBE ------------------------------------------------------------ */
 
-/* Create the subscription o describes and attach it; RECEIPT if asked. */
-static void sub_attach(op *o)
+/* SUBSCRIBE runs in this order, so that a REST leave racing it can never leave a
+ * subscription behind (and nothing published meanwhile is lost):
+ *   1. rooms_want: the room's channel is subscribed on this relay;
+ *   2. sub_link: the subscription is linked in as pending (rooms.h): deliveries are
+ *      held, a REST leave from now on marks it left;
+ *   3. SISMEMBER: a leave before it answers 0, one after it is seen by step 2;
+ *   4. sub_checked: RECEIPT, then the held messages, then live ones (or ERROR). */
+
+/* Create the subscription o describes, pending, in the session and the room. */
+static sub *sub_link(op *o)
 {
     sess *s = o->s;
     buf p;
@@ -307,10 +326,26 @@ static void sub_attach(op *o)
     su->snext = s->subs;
     s->subs = su;
     s->nsubs++;
-    rooms_attach(su, o->room, s->user_id, s->user_name);
-    log_debug("subscribe", "session=%s user=%s room=%s sub=%s", s->id, s->user_id, o->room,
-              log_q(0, su->id));
-    if (o->receipt) sess_receipt(s, o->receipt, o->receipt_len);
+    rooms_attach(su, o->room, s->user_id, s->user_name, true);
+    return su;
+}
+
+static void sub_checked(const redisReply *r, void *ud);
+
+/* Steps 2 and 3 (the channel is subscribed). True when o now waits for SISMEMBER;
+ * false when the client has been answered and the caller ends o. */
+static bool sub_check(op *o)
+{
+    sess *s = o->s;
+    o->su = sub_link(o);
+    char key[KEYS_MAX];
+    size_t klen = keys_room_members(key, sizeof key, o->room);
+    const char *argv[3] = {"SISMEMBER", key, s->user_id};
+    size_t lens[3] = {9, klen, strlen(s->user_id)};
+    if (rds_cmd(sub_checked, o, 3, argv, lens) == CHAT_OK) return true;
+    sess_sub_free(s, o->su);
+    op_error(o, CHAT_EUNAVAIL, "chat service unavailable, subscription not made");
+    return false;
 }
 
 /* rooms_want's answer: the room's channel is subscribed here (or Redis went away). */
@@ -318,35 +353,54 @@ static void sub_room_ready(void *ud, chat_rc rc)
 {
     op *o = ud;
     if (op_live(o)) {
-        if (rc == CHAT_OK) sub_attach(o);
-        else op_error(o, CHAT_EUNAVAIL, "chat service unavailable, subscription not made");
+        if (rc == CHAT_OK && sub_check(o)) return; /* o lives on */
+        if (rc != CHAT_OK) op_error(o, CHAT_EUNAVAIL, "chat service unavailable, subscription not made");
     }
     op_end(o);
 }
 
-/* SISMEMBER answered. */
+/* SISMEMBER answered: step 4. */
 static void sub_checked(const redisReply *r, void *ud)
 {
     op *o = ud;
-    if (!op_live(o)) goto done;
+    sess *s = o->s;
+    sub *su = o->su;
+    if (!op_live(o)) {
+        /* Given up (REDIS_TIMEOUT_MS): drop the pending subscription. A closing
+         * session frees its subscriptions itself. */
+        if (s->state < SS_CLOSING) sess_sub_free(s, su);
+        goto done;
+    }
     if (!r || r->type != REDIS_REPLY_INTEGER) {
+        sess_sub_free(s, su);
         op_error(o, CHAT_EUNAVAIL, "chat service unavailable, subscription not made");
         goto done;
     }
     if (r->integer != 1) {
+        sess_sub_free(s, su);
         op_error(o, CHAT_EFORBIDDEN, "not a member of this room");
         goto done;
     }
-    chat_rc rc = rooms_want(o->room, sub_room_ready, o);
-    if (rc == CHAT_AGAIN) return; /* sub_room_ready ends o */
-    if (rc == CHAT_OK) sub_attach(o);
-    else op_error(o, CHAT_EUNAVAIL, "chat service unavailable, subscription not made");
+    if (o->receipt) sess_receipt(s, o->receipt, o->receipt_len);
+    if (su->left) {
+        /* A member when checked, gone by now: as if it had been made and then ended by
+         * the leave, like every live subscription of that user. */
+        log_info("unsubscribe", "session=%s user=%s sub=%s reason=left-room", s->id, s->user_id,
+                 log_q(0, su->id));
+        sess_sub_free(s, su);
+        goto done;
+    }
+    rooms_activate(su);
+    sess_sub_release_held(s, su);
+    log_debug("subscribe", "session=%s user=%s room=%s sub=%s", s->id, s->user_id, o->room,
+              log_q(0, su->id));
 done:
     op_end(o);
 }
 
 static void on_subscribe(sess *s, const stomp_frame *f)
 {
+    if (!rate_ok(s, f)) return;
     size_t dlen, idlen, alen;
     const char *dest = stomp_header_get(f, "destination", &dlen);
     const char *id = stomp_header_get(f, "id", &idlen);
@@ -382,20 +436,18 @@ static void on_subscribe(sess *s, const stomp_frame *f)
     o->room = xstrndup(dest + plen, dlen - plen);
     o->sub_id = xstrndup(id, idlen);
     o->sub_id_len = idlen;
-    char key[KEYS_MAX];
-    size_t klen = keys_room_members(key, sizeof key, o->room);
-    const char *argv[3] = {"SISMEMBER", key, s->user_id};
-    size_t lens[3] = {9, klen, strlen(s->user_id)};
-    if (rds_cmd(sub_checked, o, 3, argv, lens) != CHAT_OK) {
-        op_error(o, CHAT_EUNAVAIL, "chat service unavailable, subscription not made");
-        op_end(o);
+    chat_rc rc = rooms_want(o->room, sub_room_ready, o);
+    if (rc == CHAT_AGAIN || (rc == CHAT_OK && sub_check(o))) {
+        sess_wait(s); /* sub_room_ready / sub_checked go on */
         return;
     }
-    sess_wait(s);
+    if (rc != CHAT_OK) op_error(o, CHAT_EUNAVAIL, "chat service unavailable, subscription not made");
+    op_end(o);
 }
 
 static void on_unsubscribe(sess *s, const stomp_frame *f)
 {
+    if (!rate_ok(s, f)) return;
     size_t len;
     const char *id = stomp_header_get(f, "id", &len);
     if (!id && s->version == 10) id = stomp_header_get(f, "destination", &len);
@@ -465,10 +517,7 @@ static void on_send(sess *s, const stomp_frame *f)
         frame_error(s, f, CHAT_ENOTFOUND, "unknown destination");
         return;
     }
-    if (!rl_take(&s->rl, &sess_config()->send_rate, mono_ms())) {
-        frame_error(s, f, CHAT_ERATE, "too many messages: this one was dropped");
-        return;
-    }
+    if (!rate_ok(s, f)) return;
     if (!rds_cmd_ready()) {
         frame_error(s, f, CHAT_EUNAVAIL, "chat service unavailable, message not sent");
         return;

@@ -15,6 +15,7 @@
 #include "rds.h"
 #include "redis.h"
 #include "relay.h"
+#include "rooms.h"
 #include "session.h"
 #include "token.h"
 #include "util.h"
@@ -44,7 +45,9 @@ static void usage(FILE *f)
 static void on_sweep(uv_timer_t *t)
 {
     (void)t;
-    sess_sweep(mono_ms());
+    int64_t now = mono_ms();
+    sess_sweep(now);
+    rooms_sweep(now);
 }
 
 static void noop_close(uv_handle_t *h) { (void)h; }
@@ -65,6 +68,7 @@ static void on_signal(uv_signal_t *h, int signum)
     uv_timer_stop(&sweep_timer);
     uv_close((uv_handle_t *)&sweep_timer, noop_close);
     sess_shutdown_all();
+    rooms_flush_leaves(); /* no grace at shutdown: the LEAVEs go out before we exit */
     relay_stop();
     rds_shutdown();
 }
@@ -85,6 +89,7 @@ static void read_conf(sess_conf *c, relay_conf *rc)
     c->max_subs = (unsigned)cfg_int("MAX_SUBSCRIPTIONS", 100, 1, 100000);
     c->connect_timeout_ms = (unsigned)cfg_int("CONNECT_TIMEOUT_MS", 10000, 100, 3600000);
     c->redis_timeout_ms = (unsigned)cfg_int("REDIS_TIMEOUT_MS", 5000, 100, 600000);
+    c->presence_grace_ms = (unsigned)cfg_int("PRESENCE_GRACE_MS", 1000, 0, 60000);
     char rid[9];
     token_id(rid, 8);
     rid[8] = '\0';

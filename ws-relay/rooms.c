@@ -25,6 +25,12 @@
 
 typedef struct room_user {
     unsigned count;        /* this relay's live subscriptions of the user to the room */
+    unsigned pending;      /* pending subscriptions (no presence yet) */
+    unsigned holds;        /* walks in progress (rooms_user_left) */
+    bool present;          /* counted in Redis (JOIN done, LEAVE not yet) */
+    int64_t leave_at;      /* count == 0 && present: LEAVE due at this mono ms */
+    struct room_user *lprev, *lnext; /* on the leaving list while leave_at is set */
+    struct room *room;
     char *name;
     char id[];             /* key in room->users */
 } room_user;
@@ -41,6 +47,7 @@ typedef struct room {
     strmap users;          /* user id -> room_user */
     waiter *waiters;       /* rooms_want callers waiting for the SUBSCRIBE confirmation */
     unsigned holds;        /* walks in progress */
+    unsigned leaving;      /* users whose LEAVE waits out the grace */
     unsigned inflight;     /* SUBSCRIBE/UNSUBSCRIBE not yet confirmed */
     bool asked;            /* the last command sent for the channel was SUBSCRIBE */
     char chan[KEYS_MAX];   /* the Redis channel */
@@ -51,6 +58,8 @@ typedef struct room {
 static strmap rooms_idx = STRMAP_INIT;
 static rooms_hooks hooks;
 static int script_presence, script_reassert;
+static unsigned grace_ms;
+static room_user *leave_head; /* users whose LEAVE waits out the grace, oldest last */
 
 /* KEYS[1] online hash, KEYS[2] room channel; ARGV[1] user id, ARGV[2] +1 or -1,
  * ARGV[3] the JOIN or LEAVE body. Publishes only when the total crosses 0 <-> 1; a
@@ -73,14 +82,13 @@ static const char reassert_lua[] =
     "end\n"
     "return 0\n";
 
-void rooms_init(const rooms_hooks *h)
+void rooms_init(const rooms_hooks *h, unsigned grace)
 {
     hooks = *h;
+    grace_ms = grace;
     script_presence = rds_script_add(presence_lua);
     script_reassert = rds_script_add(reassert_lua);
 }
-
-size_t rooms_count(void) { return rooms_idx.count; }
 
 /* ---- the room life cycle ----------------------------------------------------------- */
 
@@ -101,7 +109,7 @@ static room *room_get(const char *id)
     return r;
 }
 
-static bool room_wanted(const room *r) { return r->nsubs || r->waiters || r->holds; }
+static bool room_wanted(const room *r) { return r->nsubs || r->waiters || r->holds || r->leaving; }
 static bool room_ready(const room *r) { return r->asked && r->inflight == 0; }
 
 /* Bring the channel in line with whether the room is wanted, and free the room when
@@ -190,7 +198,84 @@ static void presence(room *r, room_user *ru, int delta)
     buf_free(&text);
 }
 
-void rooms_attach(sub *su, const char *room_id, const char *user_id, const char *name)
+/* The (room, user) entry for user_id, created on first use. */
+static room_user *ru_get(room *r, const char *user_id, const char *name)
+{
+    size_t ulen = strlen(user_id);
+    room_user *ru = strmap_get(&r->users, user_id, ulen);
+    if (ru) return ru;
+    ru = xcalloc(1, sizeof *ru + ulen + 1);
+    memcpy(ru->id, user_id, ulen + 1);
+    ru->name = xstrdup(name);
+    ru->room = r;
+    strmap_put(&r->users, ru->id, ulen, ru);
+    return ru;
+}
+
+static void leaving_del(room_user *ru)
+{
+    if (!ru->leave_at) return;
+    if (ru->lprev) ru->lprev->lnext = ru->lnext;
+    else leave_head = ru->lnext;
+    if (ru->lnext) ru->lnext->lprev = ru->lprev;
+    ru->lprev = ru->lnext = NULL;
+    ru->leave_at = 0;
+    ru->room->leaving--;
+}
+
+/* Free ru when nothing refers to it: no subscription, no LEAVE due, no walk. */
+static void ru_maybe_free(room *r, room_user *ru)
+{
+    if (ru->count || ru->pending || ru->present || ru->holds) return;
+    strmap_del(&r->users, ru->id, strlen(ru->id));
+    free(ru->name);
+    free(ru);
+}
+
+/* The user's LEAVE is due now: publish it and forget the user here. r may be freed. */
+static void leave_now(room_user *ru)
+{
+    room *r = ru->room;
+    leaving_del(ru);
+    if (ru->present && ru->count == 0) {
+        presence(r, ru, -1);
+        ru->present = false;
+    }
+    ru_maybe_free(r, ru);
+    if (!r->holds) room_sync(r);
+}
+
+/* A live subscription of ru starts. */
+static void ru_up(room *r, room_user *ru)
+{
+    if (++ru->count > 1) return;
+    if (ru->leave_at) leaving_del(ru); /* back within the grace: no LEAVE, no JOIN */
+    else if (!ru->present) {
+        presence(r, ru, +1);
+        ru->present = true;
+    }
+}
+
+/* A live subscription of ru ends: LEAVE now, or after the grace. */
+static void ru_down(room *r, room_user *ru)
+{
+    if (--ru->count > 0) return;
+    if (!grace_ms || !ru->present) {
+        if (ru->present) presence(r, ru, -1);
+        ru->present = false;
+        ru_maybe_free(r, ru);
+        return;
+    }
+    ru->leave_at = mono_ms() + grace_ms;
+    ru->lprev = NULL;
+    ru->lnext = leave_head;
+    if (leave_head) leave_head->lprev = ru;
+    leave_head = ru;
+    r->leaving++;
+}
+
+void rooms_attach(sub *su, const char *room_id, const char *user_id, const char *name,
+                  bool pending)
 {
     room *r = room_get(room_id);
     su->room = r;
@@ -199,16 +284,19 @@ void rooms_attach(sub *su, const char *room_id, const char *user_id, const char 
     if (r->subs) r->subs->rprev = su;
     r->subs = su;
     r->nsubs++;
-    size_t ulen = strlen(user_id);
-    room_user *ru = strmap_get(&r->users, user_id, ulen);
-    if (!ru) {
-        ru = xcalloc(1, sizeof *ru + ulen + 1);
-        memcpy(ru->id, user_id, ulen + 1);
-        ru->name = xstrdup(name);
-        strmap_put(&r->users, ru->id, ulen, ru);
-    }
-    su->ru = ru;
-    if (++ru->count == 1) presence(r, ru, +1);
+    su->ru = ru_get(r, user_id, name);
+    su->pending = pending;
+    su->left = false;
+    if (pending) su->ru->pending++;
+    else ru_up(r, su->ru);
+}
+
+void rooms_activate(sub *su)
+{
+    if (!su->room || !su->pending) return;
+    su->pending = false;
+    su->ru->pending--;
+    ru_up(su->room, su->ru);
 }
 
 void rooms_detach(sub *su)
@@ -223,13 +311,28 @@ void rooms_detach(sub *su)
     r->nsubs--;
     room_user *ru = su->ru;
     su->ru = NULL;
-    if (--ru->count == 0) {
-        presence(r, ru, -1);
-        strmap_del(&r->users, ru->id, strlen(ru->id));
-        free(ru->name);
-        free(ru);
+    if (su->pending) {
+        su->pending = false;
+        ru->pending--;
+        ru_maybe_free(r, ru);
+    } else {
+        ru_down(r, ru);
     }
     if (!r->holds) room_sync(r); /* a walk in progress syncs when it ends */
+}
+
+void rooms_sweep(int64_t now)
+{
+    /* Newest first on the list: walk it all (it holds only users who just left). */
+    for (room_user *ru = leave_head, *next; ru; ru = next) {
+        next = ru->lnext;
+        if (now >= ru->leave_at) leave_now(ru);
+    }
+}
+
+void rooms_flush_leaves(void)
+{
+    while (leave_head) leave_now(leave_head);
 }
 
 /* ---- Pub/Sub events ------------------------------------------------------------------ */
@@ -336,6 +439,7 @@ void rooms_reassert(void)
         strmap_ent *uc = NULL;
         while (strmap_next(&r->users, &us, &uc)) {
             room_user *ru = uc->val;
+            if (!ru->present) continue; /* pending only: not counted in Redis */
             const char *argv[2] = {online, ru->id};
             size_t lens[2] = {olen, strlen(ru->id)};
             if (rds_eval(script_reassert, reassert_reply, NULL, 1, 2, argv, lens) == CHAT_OK) users++;
@@ -344,20 +448,90 @@ void rooms_reassert(void)
     if (users) log_info("presence", "action=reassert users=%zu", users);
 }
 
+/* ---- re-checking memberships after a Pub/Sub outage ---------------------------------- */
+
+typedef struct mcheck {
+    char room[65];
+    size_t n;
+    char **users;
+} mcheck;
+
+static void mcheck_free(mcheck *mc)
+{
+    for (size_t i = 0; i < mc->n; i++) free(mc->users[i]);
+    free(mc->users);
+    free(mc);
+}
+
+/* SMISMEMBER answered: a user no longer in the room left it while we could not hear. */
+static void mcheck_reply(const redisReply *r, void *ud)
+{
+    mcheck *mc = ud;
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == mc->n) {
+        for (size_t i = 0; i < mc->n; i++)
+            if (r->element[i]->type == REDIS_REPLY_INTEGER && r->element[i]->integer == 0)
+                rooms_user_left(mc->room, strlen(mc->room), mc->users[i], strlen(mc->users[i]));
+    } else {
+        log_warn("rooms", "problem=\"membership re-check failed\"");
+    }
+    mcheck_free(mc);
+}
+
+void rooms_recheck_members(void)
+{
+    size_t slot = 0, sent = 0;
+    strmap_ent *cur = NULL;
+    while (strmap_next(&rooms_idx, &slot, &cur)) {
+        room *r = cur->val;
+        mcheck *mc = xcalloc(1, sizeof *mc);
+        snprintf(mc->room, sizeof mc->room, "%s", r->id);
+        mc->users = xmalloc((r->users.count + 1) * sizeof *mc->users);
+        size_t us = 0;
+        strmap_ent *uc = NULL;
+        while (strmap_next(&r->users, &us, &uc)) {
+            room_user *ru = uc->val;
+            if (ru->count || ru->pending) mc->users[mc->n++] = xstrdup(ru->id);
+        }
+        if (!mc->n) {
+            mcheck_free(mc);
+            continue;
+        }
+        char key[KEYS_MAX];
+        size_t klen = keys_room_members(key, sizeof key, r->id);
+        const char **argv = xmalloc((mc->n + 2) * sizeof *argv);
+        size_t *lens = xmalloc((mc->n + 2) * sizeof *lens);
+        argv[0] = "SMISMEMBER";
+        lens[0] = 10;
+        argv[1] = key;
+        lens[1] = klen;
+        for (size_t i = 0; i < mc->n; i++) {
+            argv[i + 2] = mc->users[i];
+            lens[i + 2] = strlen(mc->users[i]);
+        }
+        if (rds_cmd(mcheck_reply, mc, (int)mc->n + 2, argv, lens) == CHAT_OK) sent++;
+        else mcheck_free(mc);
+        free(argv);
+        free(lens);
+    }
+    if (sent) log_info("rooms", "action=recheck-members rooms=%zu", sent);
+}
+
 void rooms_user_left(const char *room_id, size_t rlen, const char *user_id, size_t ulen)
 {
     room *r = room_find(room_id, rlen);
     if (!r) return;
     room_user *target = strmap_get(&r->users, user_id, ulen);
     if (!target) return;
-    unsigned left = target->count;
     r->holds++;
-    for (sub *su = r->subs, *next; su && left; su = next) {
+    target->holds++;
+    for (sub *su = r->subs, *next; su; su = next) {
         next = su->rnext;
         if (su->ru != target) continue;
-        left--; /* target is freed when its last subscription ends: stop before that */
-        hooks.end(su);
+        if (su->pending) su->left = true; /* its SUBSCRIBE sees this when checked */
+        else hooks.end(su);
     }
+    target->holds--;
+    ru_maybe_free(r, target);
     r->holds--;
     room_sync(r);
 }

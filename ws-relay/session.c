@@ -11,7 +11,9 @@
  * (rds.c), rooms (rooms.c). */
 #include "session_int.h"
 #include "buf.h"
+#include "keys.h"
 #include "log.h"
+#include "rds.h"
 #include "msg.h"
 #include "util.h"
 
@@ -33,7 +35,7 @@ void sess_init(const sess_conf *c)
     conf = *c;
     msg_ids_init(conf.relay_id);
     rooms_hooks h = {.deliver = sess_deliver, .end = sess_end_sub};
-    rooms_init(&h);
+    rooms_init(&h, conf.presence_grace_ms);
     cmd_init();
 }
 
@@ -96,8 +98,9 @@ static void subs_drop(sess *s)
 void sess_transport_gone(sess *s, const char *reason)
 {
     if (s->state == SS_GONE) return;
-    log_info("disconnect", "session=%s user=%s reason=%s", s->id,
-             s->user_id ? s->user_id : "-", s->close_reason ? s->close_reason : reason);
+    log_info("disconnect", "session=%s user=%s reason=%s errors_not_logged=%u", s->id,
+             s->user_id ? s->user_id : "-", s->close_reason ? s->close_reason : reason,
+             s->err_repeats);
     s->state = SS_GONE;
     s->t = NULL;
     unlink_all(s);
@@ -126,7 +129,18 @@ void sess_sub_free(sess *s, sub *su)
         }
     }
     rooms_detach(su);
+    s->held_bytes -= su->held.bytes;
+    outq_clear(&su->held);
     free(su);
+}
+
+void sess_sub_release_held(sess *s, sub *su)
+{
+    if (outq_empty(&su->held)) return;
+    bool was_empty = outq_empty(&s->q);
+    s->held_bytes -= su->held.bytes;
+    outq_move(&s->q, &su->held);
+    if (was_empty && s->t) s->ops->want_write(s->t);
 }
 
 /* rooms hook: the user left the room over REST. */
@@ -138,15 +152,48 @@ static void sess_end_sub(sub *su)
     sess_sub_free(s, su);
 }
 
+static void begin_close(sess *s, const char *reason);
+
+/* Whether n more bytes fit in s's outgoing queue. Every frame the relay queues for a
+ * client counts (MESSAGE, RECEIPT, ERROR): a client that does not read while it keeps
+ * asking for receipts or errors is as slow a consumer as one that does not read its
+ * messages. Past the limit: slow_consumer(). */
+static bool queue_fits(const sess *s, size_t n)
+{
+    return s->q.bytes + s->held_bytes + n <= conf.max_queue_bytes;
+}
+
+/* Drop what is queued, queue the one ERROR that says why and close. The ERROR is
+ * pushed directly (sess_queue would check the bound again). */
+static void slow_consumer(sess *s)
+{
+    if (s->state >= SS_CLOSING) return;
+    outq_clear(&s->q);
+    for (sub *su = s->subs; su; su = su->snext) outq_clear(&su->held);
+    s->held_bytes = 0;
+    if (!s->close_reason) s->close_reason = "slow-consumer";
+    log_info("error", "session=%s user=%s message=%s closes=yes reason=\"slow consumer\"", s->id,
+             s->user_id ? s->user_id : "-", msg_error_slug(CHAT_EUNAVAIL));
+    buf b;
+    buf_init(&b, 0);
+    msg_error_frame(&b, CHAT_EUNAVAIL, NULL, 0, "slow consumer: too many undelivered frames");
+    outq_push(&s->q, buf_data(&b), b.len);
+    buf_free(&b);
+    begin_close(s, "slow-consumer");
+}
+
 /* rooms hook: queue a MESSAGE; past MAX_QUEUE_BYTES the client is a slow consumer. */
 static void sess_deliver(sub *su, msg_shared *m)
 {
     sess *s = su->sess;
     if (s->state != SS_OPEN) return;
-    if (s->q.bytes + su->prefix_len + m->len > conf.max_queue_bytes) {
-        outq_clear(&s->q);
-        sess_error_close(s, CHAT_EUNAVAIL, NULL, 0,
-                         "slow consumer: too many undelivered messages", "slow-consumer");
+    if (!queue_fits(s, su->prefix_len + m->len)) {
+        slow_consumer(s);
+        return;
+    }
+    if (su->pending) { /* sent after its RECEIPT (sess_sub_release_held) */
+        outq_push_shared(&su->held, su->prefix, su->prefix_len, m);
+        s->held_bytes += su->prefix_len + m->len;
         return;
     }
     bool was_empty = outq_empty(&s->q);
@@ -158,7 +205,11 @@ static void sess_deliver(sub *su, msg_shared *m)
 
 void sess_queue(sess *s, const buf *frame)
 {
-    if (s->state == SS_GONE) return;
+    if (s->state >= SS_CLOSING) return;
+    if (!queue_fits(s, frame->len)) {
+        slow_consumer(s);
+        return;
+    }
     bool was_empty = outq_empty(&s->q);
     outq_push(&s->q, buf_data(frame), frame->len);
     if (was_empty && s->t) s->ops->want_write(s->t);
@@ -227,13 +278,32 @@ void sess_close(sess *s, const char *reason)
     begin_close(s, reason);
 }
 
+/* Log an ERROR the session is about to send, or count it: an error that does not
+ * close (rate-limited, unavailable) can repeat as fast as a client sends frames, and a
+ * line per frame would let one client write more log than it sends. The first of a
+ * kind is logged; repeats of the same kind within ERROR_LOG_MS are counted and
+ * reported (repeated=N) with the next line, or on disconnect. */
+#define ERROR_LOG_MS 10000
+static void error_log(sess *s, chat_rc rc, const char *text, bool closes)
+{
+    int64_t now = mono_ms();
+    if (!closes && s->err_rc == (int8_t)rc && now - s->err_logged < ERROR_LOG_MS) {
+        s->err_repeats++;
+        return;
+    }
+    log_info("error", "session=%s user=%s message=%s closes=%s reason=%s repeated=%u", s->id,
+             s->user_id ? s->user_id : "-", msg_error_slug(rc), closes ? "yes" : "no",
+             log_q(0, text), s->err_repeats);
+    s->err_rc = (int8_t)rc;
+    s->err_logged = now;
+    s->err_repeats = 0;
+}
+
 static void error_frame(sess *s, chat_rc rc, const char *receipt, size_t rlen, const char *text,
                         bool closes)
 {
     if (s->state >= SS_CLOSING) return;
-    log_info("error", "session=%s user=%s message=%s closes=%s reason=%s", s->id,
-             s->user_id ? s->user_id : "-", msg_error_slug(rc), closes ? "yes" : "no",
-             log_q(0, text));
+    error_log(s, rc, text, closes);
     buf b;
     buf_init(&b, 0);
     msg_error_frame(&b, rc, receipt, rlen, text);
@@ -412,6 +482,68 @@ void sess_revoke(const char *hash, size_t len)
         }
     }
     if (n) log_info("revoke", "sessions=%zu", n);
+}
+
+/* ---- re-checking tokens after a Pub/Sub outage ---------------------------------------- */
+
+#define RECHECK_BATCH 256
+
+typedef struct recheck {
+    size_t n;
+    char hash[RECHECK_BATCH][TOKEN_HASH_LEN];
+} recheck;
+
+/* MGET of a batch of session keys answered: a missing key is a token revoked (or
+ * expired) while its notice could not reach us. */
+static void recheck_reply(const redisReply *r, void *ud)
+{
+    recheck *rc = ud;
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == rc->n) {
+        for (size_t i = 0; i < rc->n; i++)
+            if (r->element[i]->type == REDIS_REPLY_NIL) sess_revoke(rc->hash[i], TOKEN_HASH_LEN);
+    } else {
+        log_warn("revoke", "problem=\"token re-check failed\"");
+    }
+    free(rc);
+}
+
+static void recheck_send(recheck *rc)
+{
+    const char *argv[RECHECK_BATCH + 1];
+    size_t lens[RECHECK_BATCH + 1];
+    char (*keys)[KEYS_MAX] = xmalloc(rc->n * sizeof *keys);
+    argv[0] = "MGET";
+    lens[0] = 4;
+    for (size_t i = 0; i < rc->n; i++) {
+        char h[TOKEN_HASH_LEN + 1];
+        memcpy(h, rc->hash[i], TOKEN_HASH_LEN);
+        h[TOKEN_HASH_LEN] = '\0';
+        lens[i + 1] = keys_session(keys[i], KEYS_MAX, h);
+        argv[i + 1] = keys[i];
+    }
+    if (rds_cmd(recheck_reply, rc, (int)rc->n + 1, argv, lens) != CHAT_OK) {
+        log_warn("revoke", "problem=\"token re-check not sent: redis unavailable\"");
+        free(rc);
+    }
+    free(keys);
+}
+
+void sess_recheck_tokens(void)
+{
+    recheck *rc = NULL;
+    size_t total = 0;
+    for (sess *s = all_head; s; s = s->next) {
+        if (s->state != SS_AUTH && s->state != SS_OPEN) continue;
+        if (!rc) rc = xcalloc(1, sizeof *rc);
+        memcpy(rc->hash[rc->n++], s->token_hash, TOKEN_HASH_LEN);
+        total++;
+        if (rc->n == RECHECK_BATCH) {
+            recheck_send(rc);
+            rc = NULL;
+        }
+    }
+    if (rc) recheck_send(rc);
+    if (total) log_info("revoke", "action=recheck sessions=%zu", total);
 }
 
 void sess_shutdown_all(void)

@@ -55,6 +55,7 @@ typedef struct sess_conf {
     unsigned max_subs;          /* MAX_SUBSCRIPTIONS per session */
     unsigned connect_timeout_ms; /* CONNECT_TIMEOUT_MS: time to send CONNECT */
     unsigned redis_timeout_ms;  /* REDIS_TIMEOUT_MS: a command answered later fails */
+    unsigned presence_grace_ms; /* PRESENCE_GRACE_MS: LEAVE damping (rooms.h) */
     char relay_id[16];          /* unique per process: prefixes session and message ids */
 } sess_conf;
 
@@ -89,6 +90,10 @@ unsigned sess_sweep_period(void);
 /* Logout: every session authenticated (or authenticating) with the token whose
  * SHA-256 hex is hash gets ERROR unauthorized and is closed. */
 void sess_revoke(const char *hash, size_t len);
+/* After the Pub/Sub connection came back: logouts published while it was down were
+ * never heard, so look every authenticated (or authenticating) session's token up
+ * again; the ones gone from Redis are revoked as above. */
+void sess_recheck_tokens(void);
 /* Shutdown: end every session's subscriptions (LEAVE as usual) and close it. */
 void sess_shutdown_all(void);
 /* Sessions alive (for logs and tests). */
