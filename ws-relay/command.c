@@ -1,22 +1,23 @@
 /* command.c - what each STOMP command does: CONNECT/STOMP (token -> user through
- * Redis), SUBSCRIBE (membership check, room channel), UNSUBSCRIBE, SEND (validation,
+ * the store), SUBSCRIBE (membership check, room channel), UNSUBSCRIBE, SEND (validation,
  * then membership check and PUBLISH in one Lua script), DISCONNECT, ACK/NACK, and the
  * ERRORs for everything else.
  *
- * A command that needs Redis becomes an `op`: it copies what it needs from the frame
+ * A command that needs Redis (through the session's relay_store, store.h) becomes an
+ * `op`: it copies what it needs from the frame
  * (frames live only until the next parse), holds a session reference, and pauses the
  * session's input until the reply; replies therefore come back in request order. A
  * reply for a session that has closed or given up waiting (gen changed) is dropped.
  *
  * Deliberately not here: frame parsing, the queue, heart-beats and closing
  * (session.c), rooms and presence (rooms.c). */
+#include "command.h"
 #include "session_int.h"
 #include "buf.h"
 #include "json.h"
-#include "keys.h"
 #include "log.h"
 #include "msg.h"
-#include "rds.h"
+#include "store.h"
 #include "token.h"
 #include "util.h"
 #include "valid.h"
@@ -31,20 +32,6 @@
 #define MAX_MESSAGE_CP 1000
 #define SERVER_NAME "chat-relay/1.0"
 
-static int script_send;
-
-/* KEYS[1] members set, KEYS[2] room channel; ARGV[1] user id, ARGV[2] MESSAGE body.
- * -1 when the user is not a member, else PUBLISH's count. One atomic step, so sends
- * are ordered as the relay issued them and nobody outside the room can publish. */
-static const char send_lua[] =
-    "if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return -1 end\n"
-    "return redis.call('PUBLISH', KEYS[2], ARGV[2])\n";
-
-void cmd_init(void)
-{
-    script_send = rds_script_add(send_lua);
-}
-
 /* ---- ops: a command waiting on Redis ---------------------------------------------- */
 
 typedef struct op {
@@ -55,7 +42,6 @@ typedef struct op {
     char *room;             /* SUBSCRIBE: room id */
     char *sub_id;           /* SUBSCRIBE: subscription id */
     size_t sub_id_len;
-    char *user_id;          /* CONNECT: the id the token maps to */
     sub *su;                /* SUBSCRIBE: the pending subscription being checked */
 } op;
 
@@ -90,7 +76,6 @@ static void op_end(op *o)
     free(o->receipt);
     free(o->room);
     free(o->sub_id);
-    free(o->user_id);
     free(o);
     if (live) sess_resume(s);
     sess_release(s);
@@ -162,65 +147,28 @@ static int parse_heartbeat(const char *v, size_t len, unsigned *cx, unsigned *cy
     return 0;
 }
 
-static void auth_got_name(const redisReply *r, void *ud);
-
-/* Redis failed while authenticating: ERROR unavailable, then close. */
-static void auth_unavailable(sess *s)
-{
-    sess_error_close(s, CHAT_EUNAVAIL, NULL, 0, "chat service unavailable, try again", "redis-unavailable");
-}
-
-/* The checks both authentication replies share. True when r is a string the caller
- * can use; otherwise the session is gone or the client has been answered (Redis
- * failure: unavailable; no such key: unauthorized). */
-static bool auth_reply_string(op *o, const redisReply *r)
-{
-    if (!op_live(o)) return false;
-    if (!r || r->type == REDIS_REPLY_ERROR) {
-        auth_unavailable(o->s);
-        return false;
-    }
-    if (r->type != REDIS_REPLY_STRING) {
-        sess_error(o->s, CHAT_EUNAUTH, NULL, 0, "invalid or expired token");
-        return false;
-    }
-    return true;
-}
-
-/* GET session:{hash} answered: look the user's name up next. Two round trips, not a
- * script: the user key depends on the first reply, and only common/keys.c spells keys. */
-static void auth_got_user(const redisReply *r, void *ud)
-{
-    op *o = ud;
-    if (!auth_reply_string(o, r)) goto done;
-    if (!valid_id(r->str, r->len)) {
-        sess_error(o->s, CHAT_EUNAUTH, NULL, 0, "invalid or expired token");
-        goto done;
-    }
-    o->user_id = xstrndup(r->str, r->len);
-    char key[KEYS_MAX];
-    size_t klen = keys_user(key, sizeof key, o->user_id);
-    const char *argv[3] = {"HGET", key, "name"};
-    size_t lens[3] = {4, klen, 4};
-    if (rds_cmd(auth_got_name, o, 3, argv, lens) == CHAT_OK) return; /* o lives on */
-    auth_unavailable(o->s);
-done:
-    op_end(o);
-}
-
-/* HGET user:{id} name answered: the session is open. */
-static void auth_got_name(const redisReply *r, void *ud)
+/* The token's user, from the store: the session is open, or the client is told why
+ * not (Redis failure: unavailable; unknown token: unauthorized; logged out while
+ * this was under way: revoked). */
+static void auth_done(void *ud, chat_rc rc, const char *user_id, const char *name)
 {
     op *o = ud;
     sess *s = o->s;
-    if (!auth_reply_string(o, r)) goto done;
+    if (!op_live(o)) goto done;
+    if (rc == CHAT_EUNAUTH) {
+        sess_error(s, CHAT_EUNAUTH, NULL, 0, "invalid or expired token");
+        goto done;
+    }
+    if (rc != CHAT_OK) {
+        sess_error_close(s, CHAT_EUNAVAIL, NULL, 0, "chat service unavailable, try again", "redis-unavailable");
+        goto done;
+    }
     if (s->revoked) {
         sess_error_close(s, CHAT_EUNAUTH, NULL, 0, "session revoked", "revoked");
         goto done;
     }
-    s->user_id = o->user_id;
-    o->user_id = NULL;
-    s->user_name = xstrndup(r->str, r->len);
+    s->user_id = xstrdup(user_id);
+    s->user_name = xstrdup(name);
     s->state = SS_OPEN;
     s->last_rx = s->last_tx = mono_ms();
     rl_init(&s->rl, &sess_config()->send_rate, s->last_rx);
@@ -281,14 +229,10 @@ static void on_connect(sess *s, const stomp_frame *f)
     s->hb_out = hb && cy ? (cy > hb ? cy : hb) : 0; /* we send at most this far apart */
     s->hb_in = hb && cx ? (cx > hb ? cx : hb) : 0;  /* the client promised this */
 
-    char key[KEYS_MAX];
-    size_t klen = keys_session(key, sizeof key, s->token_hash);
-    const char *argv[2] = {"GET", key};
-    size_t lens[2] = {3, klen};
     op *o = op_new(s, NULL);
-    if (rds_cmd(auth_got_user, o, 2, argv, lens) != CHAT_OK) {
+    if (sess_store()->user_by_token(s->token_hash, auth_done, o) != CHAT_OK) {
         op_end(o);
-        auth_unavailable(s);
+        sess_error_close(s, CHAT_EUNAVAIL, NULL, 0, "chat service unavailable, try again", "redis-unavailable");
         return;
     }
     s->state = SS_AUTH;
@@ -330,7 +274,7 @@ static sub *sub_link(op *o)
     return su;
 }
 
-static void sub_checked(const redisReply *r, void *ud);
+static void sub_checked(void *ud, chat_rc rc);
 
 /* Steps 2 and 3 (the channel is subscribed). True when o now waits for SISMEMBER;
  * false when the client has been answered and the caller ends o. */
@@ -338,11 +282,7 @@ static bool sub_check(op *o)
 {
     sess *s = o->s;
     o->su = sub_link(o);
-    char key[KEYS_MAX];
-    size_t klen = keys_room_members(key, sizeof key, o->room);
-    const char *argv[3] = {"SISMEMBER", key, s->user_id};
-    size_t lens[3] = {9, klen, strlen(s->user_id)};
-    if (rds_cmd(sub_checked, o, 3, argv, lens) == CHAT_OK) return true;
+    if (sess_store()->is_member(o->room, s->user_id, sub_checked, o) == CHAT_OK) return true;
     sess_sub_free(s, o->su);
     op_error(o, CHAT_EUNAVAIL, "chat service unavailable, subscription not made");
     return false;
@@ -359,8 +299,8 @@ static void sub_room_ready(void *ud, chat_rc rc)
     op_end(o);
 }
 
-/* SISMEMBER answered: step 4. */
-static void sub_checked(const redisReply *r, void *ud)
+/* The membership check answered: step 4. */
+static void sub_checked(void *ud, chat_rc rc)
 {
     op *o = ud;
     sess *s = o->s;
@@ -371,14 +311,11 @@ static void sub_checked(const redisReply *r, void *ud)
         if (s->state < SS_CLOSING) sess_sub_free(s, su);
         goto done;
     }
-    if (!r || r->type != REDIS_REPLY_INTEGER) {
+    if (rc != CHAT_OK) {
         sess_sub_free(s, su);
-        op_error(o, CHAT_EUNAVAIL, "chat service unavailable, subscription not made");
-        goto done;
-    }
-    if (r->integer != 1) {
-        sess_sub_free(s, su);
-        op_error(o, CHAT_EFORBIDDEN, "not a member of this room");
+        op_error(o, rc == CHAT_EFORBIDDEN ? CHAT_EFORBIDDEN : CHAT_EUNAVAIL,
+                 rc == CHAT_EFORBIDDEN ? "not a member of this room"
+                                       : "chat service unavailable, subscription not made");
         goto done;
     }
     if (o->receipt) sess_receipt(s, o->receipt, o->receipt_len);
@@ -464,20 +401,13 @@ static void on_unsubscribe(sess *s, const stomp_frame *f)
 
 /* ---- SEND -------------------------------------------------------------------------------- */
 
-static void send_done(const redisReply *r, void *ud)
+static void send_done(void *ud, chat_rc rc)
 {
     op *o = ud;
     if (!op_live(o)) goto done;
-    if (!r || r->type != REDIS_REPLY_INTEGER) {
-        if (r && r->type == REDIS_REPLY_ERROR) log_error("send", "problem=%s", log_q(0, r->str));
-        op_error(o, CHAT_EUNAVAIL, "chat service unavailable, message not sent");
-        goto done;
-    }
-    if (r->integer < 0) {
-        op_error(o, CHAT_EFORBIDDEN, "not a member of this room");
-        goto done;
-    }
-    if (o->receipt) sess_receipt(o->s, o->receipt, o->receipt_len);
+    if (rc == CHAT_EFORBIDDEN) op_error(o, CHAT_EFORBIDDEN, "not a member of this room");
+    else if (rc != CHAT_OK) op_error(o, CHAT_EUNAVAIL, "chat service unavailable, message not sent");
+    else if (o->receipt) sess_receipt(o->s, o->receipt, o->receipt_len);
 done:
     op_end(o);
 }
@@ -518,7 +448,7 @@ static void on_send(sess *s, const stomp_frame *f)
         return;
     }
     if (!rate_ok(s, f)) return;
-    if (!rds_cmd_ready()) {
+    if (!sess_store()->ready()) {
         frame_error(s, f, CHAT_EUNAVAIL, "chat service unavailable, message not sent");
         return;
     }
@@ -536,7 +466,7 @@ static void on_send(sess *s, const stomp_frame *f)
         frame_error(s, f, CHAT_EINVALID, why);
         return;
     }
-    char id[MSG_ID_MAX], members[KEYS_MAX], chan[KEYS_MAX];
+    char id[MSG_ID_MAX];
     msg_next_id(id);
     msg_fields mf = {.type = "CHAT", .id = id, .room_id = room, .sender_id = s->user_id,
                      .sender = s->user_name, .sender_len = strlen(s->user_name),
@@ -544,13 +474,9 @@ static void on_send(sess *s, const stomp_frame *f)
     buf body;
     buf_init(&body, 0);
     msg_body(&body, &mf);
-    size_t mlen = keys_room_members(members, sizeof members, room);
-    size_t clen = keys_chan_room(chan, sizeof chan, room);
-    json_object_put(obj);
-    const char *argv[4] = {members, chan, s->user_id, buf_data(&body)};
-    size_t lens[4] = {mlen, clen, strlen(s->user_id), body.len};
     op *o = op_new(s, f);
-    rc = rds_eval(script_send, send_done, o, 2, 4, argv, lens);
+    rc = sess_store()->send(room, s->user_id, buf_data(&body), body.len, send_done, o);
+    json_object_put(obj); /* room points into it */
     buf_free(&body);
     if (rc != CHAT_OK) {
         op_error(o, CHAT_EUNAVAIL, "chat service unavailable, message not sent");

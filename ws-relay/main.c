@@ -9,6 +9,7 @@
  *
  * Deliberately not here: anything a test could exercise below the process level. */
 #include "cfg.h"
+#include "command.h"
 #include "keys.h"
 #include "log.h"
 #include "pubsub.h"
@@ -17,6 +18,7 @@
 #include "relay.h"
 #include "rooms.h"
 #include "session.h"
+#include "store.h"
 #include "token.h"
 #include "util.h"
 
@@ -141,7 +143,8 @@ int main(int argc, char **argv)
 
     int status = 1;
     uv_loop_init(&loop);
-    sess_init(&sc); /* registers the Lua scripts: before rds_start */
+    store_init(); /* registers the Lua scripts: before rds_start */
+    sess_init(&sc, store_redis(), cmd_dispatch);
     if (rds_start(&loop, &url, ps_events()) != 0 || relay_start(&loop, &rc) != 0) {
         rds_shutdown();
         uv_run(&loop, UV_RUN_DEFAULT);

@@ -6,6 +6,7 @@
 #include "log.h"
 #include "rooms.h"
 #include "session.h"
+#include "store.h"
 #include "valid.h"
 
 #include <stdbool.h>
@@ -66,7 +67,8 @@ static void recheck(void)
 static void on_subscribed(const char *chan, size_t len)
 {
     const char *id;
-    if (keys_chan_room_id(chan, len, &id)) rooms_on_subscribed(chan, len);
+    size_t n = keys_chan_room_id(chan, len, &id);
+    if (n) rooms_on_subscribed(id, n);
     else if (is_chan(chan, len, keys_chan_left)) recheck(); /* subscribed after revoked */
 }
 
@@ -79,17 +81,14 @@ static void on_cmd_reup(void)
 static void on_unsubscribed(const char *chan, size_t len)
 {
     const char *id;
-    if (keys_chan_room_id(chan, len, &id)) rooms_on_unsubscribed(chan, len);
+    size_t n = keys_chan_room_id(chan, len, &id);
+    if (n) rooms_on_unsubscribed(id, n);
 }
 
 /* Subscribe the fixed channels, then every room that has local subscribers. */
 static void on_sub_up(void)
 {
-    char chan[KEYS_MAX];
-    size_t n = keys_chan_revoked(chan, sizeof chan);
-    rds_subscribe(chan, n);
-    n = keys_chan_left(chan, sizeof chan);
-    rds_subscribe(chan, n);
+    store_subscribe_fixed();
     rooms_resubscribe();
 }
 

@@ -12,9 +12,8 @@
  * ending in the middle cannot free it under the walk. */
 #include "rooms.h"
 #include "buf.h"
-#include "keys.h"
 #include "log.h"
-#include "rds.h"
+#include "store.h"
 #include "strmap.h"
 #include "util.h"
 
@@ -50,44 +49,20 @@ typedef struct room {
     unsigned leaving;      /* users whose LEAVE waits out the grace */
     unsigned inflight;     /* SUBSCRIBE/UNSUBSCRIBE not yet confirmed */
     bool asked;            /* the last command sent for the channel was SUBSCRIBE */
-    char chan[KEYS_MAX];   /* the Redis channel */
-    size_t chan_len;
     char id[];             /* the room id, key in the index */
 } room;
 
 static strmap rooms_idx = STRMAP_INIT;
 static rooms_hooks hooks;
-static int script_presence, script_reassert;
+static const relay_store *store;
 static unsigned grace_ms;
 static room_user *leave_head; /* users whose LEAVE waits out the grace, oldest last */
 
-/* KEYS[1] online hash, KEYS[2] room channel; ARGV[1] user id, ARGV[2] +1 or -1,
- * ARGV[3] the JOIN or LEAVE body. Publishes only when the total crosses 0 <-> 1; a
- * count that would go negative (state lost, e.g. Redis restarted) is removed quietly. */
-static const char presence_lua[] =
-    "local n = redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2])\n"
-    "if tonumber(ARGV[2]) > 0 then\n"
-    "  if n == 1 then redis.call('PUBLISH', KEYS[2], ARGV[3]) end\n"
-    "elseif n <= 0 then\n"
-    "  redis.call('HDEL', KEYS[1], ARGV[1])\n"
-    "  if n == 0 then redis.call('PUBLISH', KEYS[2], ARGV[3]) end\n"
-    "end\n"
-    "return n\n";
-
-/* After a Redis outage: count the user as present if Redis forgot them (no JOIN). */
-static const char reassert_lua[] =
-    "if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then\n"
-    "  redis.call('HSET', KEYS[1], ARGV[1], 1)\n"
-    "  return 1\n"
-    "end\n"
-    "return 0\n";
-
-void rooms_init(const rooms_hooks *h, unsigned grace)
+void rooms_init(const rooms_hooks *h, unsigned grace, const relay_store *st)
 {
     hooks = *h;
     grace_ms = grace;
-    script_presence = rds_script_add(presence_lua);
-    script_reassert = rds_script_add(reassert_lua);
+    store = st;
 }
 
 /* ---- the room life cycle ----------------------------------------------------------- */
@@ -104,7 +79,6 @@ static room *room_get(const char *id)
     if (r) return r;
     r = xcalloc(1, sizeof *r + len + 1);
     memcpy(r->id, id, len + 1);
-    r->chan_len = keys_chan_room(r->chan, sizeof r->chan, id);
     strmap_put(&rooms_idx, r->id, len, r);
     return r;
 }
@@ -118,12 +92,12 @@ static void room_sync(room *r)
 {
     bool want = room_wanted(r);
     if (want && !r->asked) {
-        if (rds_subscribe(r->chan, r->chan_len) == CHAT_OK) {
+        if (store->room_subscribe(r->id) == CHAT_OK) {
             r->asked = true;
             r->inflight++;
         } /* else: down; rooms_resubscribe() will ask again */
     } else if (!want && r->asked) {
-        if (rds_unsubscribe(r->chan, r->chan_len) == CHAT_OK) r->inflight++;
+        if (store->room_unsubscribe(r->id) == CHAT_OK) r->inflight++;
         r->asked = false;
     }
     if (!room_wanted(r) && !r->asked && r->inflight == 0) {
@@ -151,7 +125,7 @@ static void room_finish_waiters(room *r, chat_rc rc)
 
 chat_rc rooms_want(const char *room_id, rooms_ready_cb cb, void *ud)
 {
-    if (!rds_sub_ready()) return CHAT_EUNAVAIL;
+    if (!store->sub_ready()) return CHAT_EUNAVAIL;
     room *r = room_get(room_id);
     if (room_ready(r)) return CHAT_OK;
     waiter *w = xmalloc(sizeof *w);
@@ -165,17 +139,10 @@ chat_rc rooms_want(const char *room_id, rooms_ready_cb cb, void *ud)
 
 /* ---- presence ------------------------------------------------------------------------ */
 
-static void presence_reply(const redisReply *r, void *ud)
-{
-    (void)ud;
-    if (!r) log_warn("presence", "problem=\"redis connection lost; JOIN/LEAVE may be missing\"");
-    else if (r->type == REDIS_REPLY_ERROR) log_error("presence", "problem=%s", log_q(0, r->str));
-}
-
-/* Run the presence script for ru in r: delta +1 (JOIN) or -1 (LEAVE). */
+/* Count ru in r up (delta +1, JOIN when first anywhere) or down (-1, LEAVE when last). */
 static void presence(room *r, room_user *ru, int delta)
 {
-    char online[KEYS_MAX], id[MSG_ID_MAX];
+    char id[MSG_ID_MAX];
     buf body, text;
     buf_init(&body, 0);
     buf_init(&text, 0);
@@ -187,11 +154,7 @@ static void presence(room *r, room_user *ru, int delta)
         .text = buf_data(&text), .text_len = text.len, .ts = now_ms(),
     };
     msg_body(&body, &f);
-    size_t olen = keys_room_online(online, sizeof online, r->id);
-    const char *d = delta > 0 ? "1" : "-1";
-    const char *argv[5] = {online, r->chan, ru->id, d, buf_data(&body)};
-    size_t lens[5] = {olen, r->chan_len, strlen(ru->id), strlen(d), body.len};
-    if (rds_eval(script_presence, presence_reply, NULL, 2, 5, argv, lens) != CHAT_OK)
+    if (store->presence(r->id, ru->id, delta, buf_data(&body), body.len) != CHAT_OK)
         log_warn("presence", "room=%s user=%s type=%s problem=\"redis unavailable\"", r->id,
                  ru->id, f.type);
     buf_free(&body);
@@ -354,25 +317,18 @@ void rooms_on_message(const char *room_id, size_t id_len, const char *body, size
     room_sync(r);
 }
 
-static room *room_by_chan(const char *chan, size_t len)
+void rooms_on_subscribed(const char *room_id, size_t len)
 {
-    const char *id;
-    size_t n = keys_chan_room_id(chan, len, &id);
-    return n ? room_find(id, n) : NULL;
-}
-
-void rooms_on_subscribed(const char *chan, size_t len)
-{
-    room *r = room_by_chan(chan, len);
+    room *r = room_find(room_id, len);
     if (!r) return;
     if (r->inflight) r->inflight--;
     if (room_ready(r) && r->waiters) room_finish_waiters(r, CHAT_OK);
     else room_sync(r);
 }
 
-void rooms_on_unsubscribed(const char *chan, size_t len)
+void rooms_on_unsubscribed(const char *room_id, size_t len)
 {
-    room *r = room_by_chan(chan, len);
+    room *r = room_find(room_id, len);
     if (!r) return;
     if (r->inflight) r->inflight--;
     room_sync(r);
@@ -421,28 +377,18 @@ void rooms_resubscribe(void)
     if (n) log_info("rooms", "action=resubscribe rooms=%zu", n);
 }
 
-static void reassert_reply(const redisReply *r, void *ud)
-{
-    (void)ud;
-    if (r && r->type == REDIS_REPLY_ERROR) log_error("presence", "problem=%s", log_q(0, r->str));
-}
-
 void rooms_reassert(void)
 {
     size_t slot = 0, users = 0;
     strmap_ent *cur = NULL;
     while (strmap_next(&rooms_idx, &slot, &cur)) {
         room *r = cur->val;
-        char online[KEYS_MAX];
-        size_t olen = keys_room_online(online, sizeof online, r->id);
         size_t us = 0;
         strmap_ent *uc = NULL;
         while (strmap_next(&r->users, &us, &uc)) {
             room_user *ru = uc->val;
             if (!ru->present) continue; /* pending only: not counted in Redis */
-            const char *argv[2] = {online, ru->id};
-            size_t lens[2] = {olen, strlen(ru->id)};
-            if (rds_eval(script_reassert, reassert_reply, NULL, 1, 2, argv, lens) == CHAT_OK) users++;
+            if (store->presence_reassert(r->id, ru->id) == CHAT_OK) users++;
         }
     }
     if (users) log_info("presence", "action=reassert users=%zu", users);
@@ -463,14 +409,13 @@ static void mcheck_free(mcheck *mc)
     free(mc);
 }
 
-/* SMISMEMBER answered: a user no longer in the room left it while we could not hear. */
-static void mcheck_reply(const redisReply *r, void *ud)
+/* A room answered: a user no longer in it left while we could not hear. */
+static void mcheck_done(void *ud, chat_rc rc, const bool *member, size_t n)
 {
     mcheck *mc = ud;
-    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == mc->n) {
-        for (size_t i = 0; i < mc->n; i++)
-            if (r->element[i]->type == REDIS_REPLY_INTEGER && r->element[i]->integer == 0)
-                rooms_user_left(mc->room, strlen(mc->room), mc->users[i], strlen(mc->users[i]));
+    if (rc == CHAT_OK) {
+        for (size_t i = 0; i < n; i++)
+            if (!member[i]) rooms_user_left(mc->room, strlen(mc->room), mc->users[i], strlen(mc->users[i]));
     } else {
         log_warn("rooms", "problem=\"membership re-check failed\"");
     }
@@ -492,26 +437,10 @@ void rooms_recheck_members(void)
             room_user *ru = uc->val;
             if (ru->count || ru->pending) mc->users[mc->n++] = xstrdup(ru->id);
         }
-        if (!mc->n) {
+        if (mc->n && store->members(r->id, (const char *const *)mc->users, mc->n, mcheck_done, mc) == CHAT_OK)
+            sent++;
+        else
             mcheck_free(mc);
-            continue;
-        }
-        char key[KEYS_MAX];
-        size_t klen = keys_room_members(key, sizeof key, r->id);
-        const char **argv = xmalloc((mc->n + 2) * sizeof *argv);
-        size_t *lens = xmalloc((mc->n + 2) * sizeof *lens);
-        argv[0] = "SMISMEMBER";
-        lens[0] = 10;
-        argv[1] = key;
-        lens[1] = klen;
-        for (size_t i = 0; i < mc->n; i++) {
-            argv[i + 2] = mc->users[i];
-            lens[i + 2] = strlen(mc->users[i]);
-        }
-        if (rds_cmd(mcheck_reply, mc, (int)mc->n + 2, argv, lens) == CHAT_OK) sent++;
-        else mcheck_free(mc);
-        free(argv);
-        free(lens);
     }
     if (sent) log_info("rooms", "action=recheck-members rooms=%zu", sent);
 }

@@ -34,6 +34,7 @@
 #include "result.h"
 
 struct sess;
+struct relay_store;
 struct room;
 struct room_user;
 
@@ -62,10 +63,10 @@ typedef struct rooms_hooks {
 
 typedef void (*rooms_ready_cb)(void *ud, chat_rc rc);
 
-/* Register the presence scripts and the hooks (copied). Before rds_start().
+/* The hooks (copied) and the data layer (store.h; kept) every Redis call goes through.
  * grace_ms: PRESENCE_GRACE_MS, how long a user's last local subscription to a room
  * must stay ended before LEAVE is published (0: at once). */
-void rooms_init(const rooms_hooks *h, unsigned grace_ms);
+void rooms_init(const rooms_hooks *h, unsigned grace_ms, const struct relay_store *store);
 
 /* Make sure the room's channel is subscribed here before a subscription attaches.
  * CHAT_OK: it is, attach now (synchronously). CHAT_AGAIN: cb(ud, rc) is called once
@@ -90,8 +91,8 @@ void rooms_flush_leaves(void);
 
 /* ---- Pub/Sub events (pubsub.c routes them here) ---- */
 void rooms_on_message(const char *room_id, size_t id_len, const char *body, size_t len);
-void rooms_on_subscribed(const char *chan, size_t len);
-void rooms_on_unsubscribed(const char *chan, size_t len);
+void rooms_on_subscribed(const char *room_id, size_t len);   /* its channel is subscribed */
+void rooms_on_unsubscribed(const char *room_id, size_t len);
 void rooms_on_sub_down(void);      /* every room must be subscribed again */
 void rooms_resubscribe(void);      /* the Pub/Sub connection is back */
 void rooms_reassert(void);         /* the command connection is back: re-add counts */

@@ -11,10 +11,9 @@
  * (rds.c), rooms (rooms.c). */
 #include "session_int.h"
 #include "buf.h"
-#include "keys.h"
 #include "log.h"
-#include "rds.h"
 #include "msg.h"
+#include "store.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -24,22 +23,26 @@
 #define CLOSE_GRACE_MS 2000 /* a flushing close that takes longer is cut */
 
 static sess_conf conf;
+static const relay_store *store;
+static sess_dispatch_fn dispatch;
 static sess *all_head;   /* every session not yet GONE */
 static size_t all_count;
 
 static void sess_deliver(sub *su, msg_shared *m);
 static void sess_end_sub(sub *su);
 
-void sess_init(const sess_conf *c)
+void sess_init(const sess_conf *c, const relay_store *st, sess_dispatch_fn d)
 {
     conf = *c;
+    store = st;
+    dispatch = d;
     msg_ids_init(conf.relay_id);
     rooms_hooks h = {.deliver = sess_deliver, .end = sess_end_sub};
-    rooms_init(&h, conf.presence_grace_ms);
-    cmd_init();
+    rooms_init(&h, conf.presence_grace_ms, st);
 }
 
 const sess_conf *sess_config(void) { return &conf; }
+const relay_store *sess_store(void) { return store; }
 size_t sess_count(void) { return all_count; }
 
 /* ---- life cycle ----------------------------------------------------------------------- */
@@ -363,7 +366,7 @@ static void pump(sess *s)
                        rc == CHAT_ETOOLARGE ? s->parser->err : why);
             break;
         }
-        cmd_dispatch(s, &f);
+        dispatch(s, &f);
     }
     if (s->state >= SS_CLOSING) parser_drop(s);
     s->pumping = false;
@@ -490,59 +493,48 @@ void sess_revoke(const char *hash, size_t len)
 
 typedef struct recheck {
     size_t n;
-    char hash[RECHECK_BATCH][TOKEN_HASH_LEN];
+    char hash[RECHECK_BATCH][TOKEN_HASH_LEN + 1];
 } recheck;
 
-/* MGET of a batch of session keys answered: a missing key is a token revoked (or
- * expired) while its notice could not reach us. */
-static void recheck_reply(const redisReply *r, void *ud)
+/* A batch answered: a session key that is gone is a token revoked (or expired)
+ * while its notice could not reach us. */
+static void recheck_done(void *ud, chat_rc rc, const bool *alive, size_t n)
 {
-    recheck *rc = ud;
-    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == rc->n) {
-        for (size_t i = 0; i < rc->n; i++)
-            if (r->element[i]->type == REDIS_REPLY_NIL) sess_revoke(rc->hash[i], TOKEN_HASH_LEN);
+    recheck *b = ud;
+    if (rc == CHAT_OK) {
+        for (size_t i = 0; i < n; i++)
+            if (!alive[i]) sess_revoke(b->hash[i], TOKEN_HASH_LEN);
     } else {
         log_warn("revoke", "problem=\"token re-check failed\"");
     }
-    free(rc);
+    free(b);
 }
 
-static void recheck_send(recheck *rc)
+static void recheck_send(recheck *b)
 {
-    const char *argv[RECHECK_BATCH + 1];
-    size_t lens[RECHECK_BATCH + 1];
-    char (*keys)[KEYS_MAX] = xmalloc(rc->n * sizeof *keys);
-    argv[0] = "MGET";
-    lens[0] = 4;
-    for (size_t i = 0; i < rc->n; i++) {
-        char h[TOKEN_HASH_LEN + 1];
-        memcpy(h, rc->hash[i], TOKEN_HASH_LEN);
-        h[TOKEN_HASH_LEN] = '\0';
-        lens[i + 1] = keys_session(keys[i], KEYS_MAX, h);
-        argv[i + 1] = keys[i];
-    }
-    if (rds_cmd(recheck_reply, rc, (int)rc->n + 1, argv, lens) != CHAT_OK) {
+    const char *hashes[RECHECK_BATCH];
+    for (size_t i = 0; i < b->n; i++) hashes[i] = b->hash[i];
+    if (store->tokens_alive(hashes, b->n, recheck_done, b) != CHAT_OK) {
         log_warn("revoke", "problem=\"token re-check not sent: redis unavailable\"");
-        free(rc);
+        free(b);
     }
-    free(keys);
 }
 
 void sess_recheck_tokens(void)
 {
-    recheck *rc = NULL;
+    recheck *b = NULL;
     size_t total = 0;
     for (sess *s = all_head; s; s = s->next) {
         if (s->state != SS_AUTH && s->state != SS_OPEN) continue;
-        if (!rc) rc = xcalloc(1, sizeof *rc);
-        memcpy(rc->hash[rc->n++], s->token_hash, TOKEN_HASH_LEN);
+        if (!b) b = xcalloc(1, sizeof *b);
+        memcpy(b->hash[b->n++], s->token_hash, TOKEN_HASH_LEN + 1);
         total++;
-        if (rc->n == RECHECK_BATCH) {
-            recheck_send(rc);
-            rc = NULL;
+        if (b->n == RECHECK_BATCH) {
+            recheck_send(b);
+            b = NULL;
         }
     }
-    if (rc) recheck_send(rc);
+    if (b) recheck_send(b);
     if (total) log_info("revoke", "action=recheck sessions=%zu", total);
 }
 

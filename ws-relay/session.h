@@ -31,7 +31,10 @@
 #include "stomp.h"
 
 struct buf;
+struct relay_store;
 typedef struct sess sess;
+/* Runs one parsed frame (command.h's cmd_dispatch in the relay; tests may wire another). */
+typedef void (*sess_dispatch_fn)(sess *s, const stomp_frame *f);
 
 typedef struct sess_transport_ops {
     /* The session has something to write (or wants to close): make sure
@@ -61,8 +64,9 @@ typedef struct sess_conf {
 
 enum sess_out { SESS_OUT_NONE = 0, SESS_OUT_FRAME = 1, SESS_OUT_CLOSE = -1 };
 
-/* Module set-up (copies c) and its scripts; call before rds_start(). */
-void sess_init(const sess_conf *c);
+/* Module set-up: the settings (copied), the data layer every Redis call goes through
+ * (store.h; kept, not copied) and the command dispatcher. */
+void sess_init(const sess_conf *c, const struct relay_store *store, sess_dispatch_fn dispatch);
 const sess_conf *sess_config(void);
 
 /* ---- transport API ---- */

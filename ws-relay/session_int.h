@@ -84,8 +84,7 @@ sub *sess_sub_find(sess *s, const char *id, size_t len);
 /* su went live: queue the MESSAGEs held while it was pending. */
 void sess_sub_release_held(sess *s, sub *su);
 
-/* ---- command.c ---- */
-void cmd_init(void);                  /* registers the SEND script */
-void cmd_dispatch(sess *s, const stomp_frame *f);
+/* The data layer the engine was started with (sess_init). */
+const struct relay_store *sess_store(void);
 
 #endif
