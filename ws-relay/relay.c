@@ -23,6 +23,7 @@
  * Deliberately not here: STOMP semantics (session.c), SockJS (sockjs*.c). */
 #include "relay.h"
 #include "buf.h"
+#include "list.h"
 #include "log.h"
 #include "peer.h"
 #include "session.h"
@@ -43,8 +44,7 @@ struct pss {
     sess *s;
     void *sockjs; /* sockjs.c's state for SockJS requests and websockets, else NULL */
     struct lws *wsi;
-    pss *pprev, *pnext; /* on the pending list (pending set) */
-    bool pending;
+    list_node pending;  /* on the pending list (lws zeroes the struct: unlinked) */
 };
 
 /* Frames taken into one WebSocket message. Big enough that a fan-out burst leaves in
@@ -56,7 +56,7 @@ enum relay_ws_route { ROUTE_REJECT = 0, ROUTE_STOMP, ROUTE_SOCKJS };
 static struct lws_context *ctx;
 static buf wbuf;           /* the write buffer, LWS_PRE bytes of headroom */
 static int ctx_created;
-static pss *pending_head;  /* sessions with output to flush at the end of this loop turn */
+static list_node pending = LIST_INIT(pending); /* output to flush at the end of this loop turn */
 static uv_check_t flush_check;
 static bool flush_started;
 
@@ -80,26 +80,13 @@ static struct lws_protocols protocols[] = {
 
 /* ---- the WebSocket transport ------------------------------------------------------------ */
 
-/* Put p on the pending list (once). */
+/* Put p on the pending list (once) / take it off. */
 static void pending_add(pss *p)
 {
-    if (p->pending) return;
-    p->pending = true;
-    p->pprev = NULL;
-    p->pnext = pending_head;
-    if (pending_head) pending_head->pprev = p;
-    pending_head = p;
+    if (!list_linked(&p->pending)) list_add(&pending, &p->pending);
 }
 
-static void pending_del(pss *p)
-{
-    if (!p->pending) return;
-    if (p->pprev) p->pprev->pnext = p->pnext;
-    else pending_head = p->pnext;
-    if (p->pnext) p->pnext->pprev = p->pprev;
-    p->pprev = p->pnext = NULL;
-    p->pending = false;
-}
+static void pending_del(pss *p) { list_del(&p->pending); }
 
 /* Cheap to call once per delivery: a session already pending, or already waiting for
  * WRITEABLE, costs nothing more (no uv_poll_start). */
@@ -143,7 +130,7 @@ static const sess_transport_ops ws_ops = {
     .close = ws_close,
 };
 
-/* ---- routing hooks (SockJS will be added here) ----------------------------------------- */
+/* ---- routing: the raw STOMP endpoint, SockJS, or nothing -------------------------------- */
 
 /* Which WebSocket endpoint the upgrade to path is for. */
 static enum relay_ws_route relay_ws_route(const char *path)
@@ -221,8 +208,8 @@ static int on_writeable(struct lws *wsi, pss *p)
 static void flush_pending(uv_check_t *h)
 {
     (void)h;
-    while (pending_head) {
-        pss *p = pending_head;
+    pss *p;
+    while ((p = list_first(&pending, pss, pending))) {
         pending_del(p);
         struct lws *wsi = p->wsi;
         if (!p->s || !wsi) continue;
@@ -421,13 +408,8 @@ void relay_stop(void)
         uv_close((uv_handle_t *)&flush_check, flush_closed);
         flush_started = false;
     }
-    while (pending_head) pending_del(pending_head); /* CLOSED may still unlink */
+    list_for_each_safe(n, &pending) list_del(n); /* CLOSED may still unlink */
     if (ctx) lws_context_destroy(ctx);
-}
-
-bool relay_stopped(void)
-{
-    return ctx == NULL;
 }
 
 void relay_finish(void)

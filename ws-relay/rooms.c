@@ -28,7 +28,7 @@ typedef struct room_user {
     unsigned holds;        /* walks in progress (rooms_user_left) */
     bool present;          /* counted in Redis (JOIN done, LEAVE not yet) */
     int64_t leave_at;      /* count == 0 && present: LEAVE due at this mono ms */
-    struct room_user *lprev, *lnext; /* on the leaving list while leave_at is set */
+    list_node lnode;       /* on the leaving list while leave_at is set */
     struct room *room;
     char *name;
     char id[];             /* key in room->users */
@@ -41,7 +41,7 @@ typedef struct waiter {
 } waiter;
 
 typedef struct room {
-    sub *subs;             /* attached subscriptions */
+    list_node subs;        /* attached subscriptions (sub.rnode) */
     size_t nsubs;
     strmap users;          /* user id -> room_user */
     waiter *waiters;       /* rooms_want callers waiting for the SUBSCRIBE confirmation */
@@ -56,7 +56,7 @@ static strmap rooms_idx = STRMAP_INIT;
 static rooms_hooks hooks;
 static const relay_store *store;
 static unsigned grace_ms;
-static room_user *leave_head; /* users whose LEAVE waits out the grace, oldest last */
+static list_node leaving = LIST_INIT(leaving); /* users whose LEAVE waits out the grace */
 
 void rooms_init(const rooms_hooks *h, unsigned grace, const relay_store *st)
 {
@@ -79,6 +79,7 @@ static room *room_get(const char *id)
     if (r) return r;
     r = xcalloc(1, sizeof *r + len + 1);
     memcpy(r->id, id, len + 1);
+    list_init(&r->subs);
     strmap_put(&rooms_idx, r->id, len, r);
     return r;
 }
@@ -178,10 +179,7 @@ static room_user *ru_get(room *r, const char *user_id, const char *name)
 static void leaving_del(room_user *ru)
 {
     if (!ru->leave_at) return;
-    if (ru->lprev) ru->lprev->lnext = ru->lnext;
-    else leave_head = ru->lnext;
-    if (ru->lnext) ru->lnext->lprev = ru->lprev;
-    ru->lprev = ru->lnext = NULL;
+    list_del(&ru->lnode);
     ru->leave_at = 0;
     ru->room->leaving--;
 }
@@ -230,10 +228,7 @@ static void ru_down(room *r, room_user *ru)
         return;
     }
     ru->leave_at = mono_ms() + grace_ms;
-    ru->lprev = NULL;
-    ru->lnext = leave_head;
-    if (leave_head) leave_head->lprev = ru;
-    leave_head = ru;
+    list_add_tail(&leaving, &ru->lnode);
     r->leaving++;
 }
 
@@ -242,10 +237,7 @@ void rooms_attach(sub *su, const char *room_id, const char *user_id, const char 
 {
     room *r = room_get(room_id);
     su->room = r;
-    su->rprev = NULL;
-    su->rnext = r->subs;
-    if (r->subs) r->subs->rprev = su;
-    r->subs = su;
+    list_add(&r->subs, &su->rnode);
     r->nsubs++;
     su->ru = ru_get(r, user_id, name);
     su->pending = pending;
@@ -266,10 +258,7 @@ void rooms_detach(sub *su)
 {
     room *r = su->room;
     if (!r) return;
-    if (su->rprev) su->rprev->rnext = su->rnext;
-    else r->subs = su->rnext;
-    if (su->rnext) su->rnext->rprev = su->rprev;
-    su->rprev = su->rnext = NULL;
+    list_del(&su->rnode);
     su->room = NULL;
     r->nsubs--;
     room_user *ru = su->ru;
@@ -286,16 +275,15 @@ void rooms_detach(sub *su)
 
 void rooms_sweep(int64_t now)
 {
-    /* Newest first on the list: walk it all (it holds only users who just left). */
-    for (room_user *ru = leave_head, *next; ru; ru = next) {
-        next = ru->lnext;
-        if (now >= ru->leave_at) leave_now(ru);
-    }
+    /* Oldest first: stop at the first one not due yet. */
+    room_user *ru;
+    while ((ru = list_first(&leaving, room_user, lnode)) && now >= ru->leave_at) leave_now(ru);
 }
 
 void rooms_flush_leaves(void)
 {
-    while (leave_head) leave_now(leave_head);
+    room_user *ru;
+    while ((ru = list_first(&leaving, room_user, lnode))) leave_now(ru);
 }
 
 /* ---- Pub/Sub events ------------------------------------------------------------------ */
@@ -303,15 +291,12 @@ void rooms_flush_leaves(void)
 void rooms_on_message(const char *room_id, size_t id_len, const char *body, size_t len)
 {
     room *r = room_find(room_id, id_len);
-    if (!r || !r->subs) return;
+    if (!r || list_empty(&r->subs)) return;
     char mid[MSG_ID_MAX];
     msg_next_id(mid);
     msg_shared *m = msg_shared_new(r->id, strlen(r->id), mid, body, len);
     r->holds++;
-    for (sub *su = r->subs, *next; su; su = next) {
-        next = su->rnext;
-        hooks.deliver(su, m);
-    }
+    list_for_each_safe(n, &r->subs) hooks.deliver(list_entry(n, sub, rnode), m);
     r->holds--;
     msg_shared_unref(m);
     room_sync(r);
@@ -453,8 +438,8 @@ void rooms_user_left(const char *room_id, size_t rlen, const char *user_id, size
     if (!target) return;
     r->holds++;
     target->holds++;
-    for (sub *su = r->subs, *next; su; su = next) {
-        next = su->rnext;
+    list_for_each_safe(n, &r->subs) {
+        sub *su = list_entry(n, sub, rnode);
         if (su->ru != target) continue;
         if (su->pending) su->left = true; /* its SUBSCRIBE sees this when checked */
         else hooks.end(su);

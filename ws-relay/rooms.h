@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "list.h"
 #include "msg.h"
 #include "outq.h"
 #include "result.h"
@@ -41,7 +42,7 @@ struct room_user;
 /* One STOMP subscription to a room, owned by its session (allocated and freed there);
  * rooms only links it into the room while attached. */
 typedef struct sub {
-    struct sub *rprev, *rnext;   /* the room's list (rooms.c) */
+    list_node rnode;             /* on the room's list (rooms.c) */
     struct sub *snext;           /* the session's list (session.c) */
     struct sess *sess;
     struct room *room;           /* NULL when not attached */

@@ -11,6 +11,7 @@
  * (rds.c), rooms (rooms.c). */
 #include "session_int.h"
 #include "buf.h"
+#include "list.h"
 #include "log.h"
 #include "msg.h"
 #include "store.h"
@@ -25,7 +26,7 @@
 static sess_conf conf;
 static const relay_store *store;
 static sess_dispatch_fn dispatch;
-static sess *all_head;   /* every session not yet GONE */
+static list_node all = LIST_INIT(all); /* every session not yet GONE */
 static size_t all_count;
 
 static void sess_deliver(sub *su, msg_shared *m);
@@ -57,9 +58,7 @@ sess *sess_new(const sess_transport_ops *ops, void *t, const char *peer)
     s->created = s->last_rx = s->last_tx = mono_ms();
     msg_next_id(s->id);
     snprintf(s->peer, sizeof s->peer, "%s", peer ? peer : "-");
-    s->next = all_head;
-    if (all_head) all_head->prev = s;
-    all_head = s;
+    list_add(&all, &s->all);
     all_count++;
     log_debug("open", "session=%s peer=%s", s->id, s->peer);
     return s;
@@ -77,10 +76,7 @@ void sess_release(sess *s)
 
 static void unlink_all(sess *s)
 {
-    if (s->prev) s->prev->next = s->next;
-    else all_head = s->next;
-    if (s->next) s->next->prev = s->prev;
-    s->prev = s->next = NULL;
+    list_del(&s->all);
     all_count--;
 }
 
@@ -464,8 +460,9 @@ static void sweep_one(sess *s, int64_t now, int64_t period)
 void sess_sweep(int64_t now)
 {
     int64_t period = sess_sweep_period();
-    for (sess *s = all_head, *next; s; s = next) {
-        next = s->next; /* transports close asynchronously: the list does not change here */
+    /* Transports close asynchronously: the list does not change here; safe anyway. */
+    list_for_each_safe(n, &all) {
+        sess *s = list_entry(n, sess, all);
         sweep_one(s, now, period);
     }
 }
@@ -473,18 +470,19 @@ void sess_sweep(int64_t now)
 void sess_revoke(const char *hash, size_t len)
 {
     if (len != TOKEN_HASH_LEN) return;
-    size_t n = 0;
-    for (sess *s = all_head; s; s = s->next) {
+    size_t count = 0;
+    list_for_each(n, &all) {
+        sess *s = list_entry(n, sess, all);
         if (memcmp(s->token_hash, hash, TOKEN_HASH_LEN) != 0) continue;
         if (s->state == SS_AUTH) {
             s->revoked = true; /* checked when the lookup returns */
-            n++;
+            count++;
         } else if (s->state == SS_OPEN) {
             sess_error_close(s, CHAT_EUNAUTH, NULL, 0, "session revoked", "revoked");
-            n++;
+            count++;
         }
     }
-    if (n) log_info("revoke", "sessions=%zu", n);
+    if (count) log_info("revoke", "sessions=%zu", count);
 }
 
 /* ---- re-checking tokens after a Pub/Sub outage ---------------------------------------- */
@@ -524,7 +522,8 @@ void sess_recheck_tokens(void)
 {
     recheck *b = NULL;
     size_t total = 0;
-    for (sess *s = all_head; s; s = s->next) {
+    list_for_each(n, &all) {
+        sess *s = list_entry(n, sess, all);
         if (s->state != SS_AUTH && s->state != SS_OPEN) continue;
         if (!b) b = xcalloc(1, sizeof *b);
         memcpy(b->hash[b->n++], s->token_hash, TOKEN_HASH_LEN + 1);
@@ -540,7 +539,8 @@ void sess_recheck_tokens(void)
 
 void sess_shutdown_all(void)
 {
-    for (sess *s = all_head; s; s = s->next) {
+    list_for_each_safe(n, &all) {
+        sess *s = list_entry(n, sess, all);
         subs_drop(s);
         kill_now(s, "shutdown");
     }

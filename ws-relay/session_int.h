@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "list.h"
 #include "msg.h"
 #include "outq.h"
 #include "ratelimit.h"
@@ -29,7 +30,7 @@ enum sess_state {
 };
 
 struct sess {
-    sess *prev, *next;              /* every session not yet GONE (for sweeps) */
+    list_node all;                  /* every session not yet GONE (for sweeps) */
     const sess_transport_ops *ops;
     void *t;                        /* NULL once GONE */
     unsigned refs;
