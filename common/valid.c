@@ -4,8 +4,7 @@
 
 #include <string.h>
 
-/* Decode one code point at s[i..len); returns its byte length, or 0 if invalid. */
-static size_t utf8_decode(const unsigned char *s, size_t len, size_t i, unsigned *cp)
+size_t valid_utf8_decode(const unsigned char *s, size_t len, size_t i, unsigned *cp)
 {
     unsigned c = s[i];
     if (c < 0x80) { *cp = c; return 1; }
@@ -29,7 +28,7 @@ bool valid_utf8(const char *s, size_t len)
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < len;) {
         unsigned cp;
-        size_t n = utf8_decode(u, len, i, &cp);
+        size_t n = valid_utf8_decode(u, len, i, &cp);
         if (!n || cp == 0) return false;
         i += n;
     }
@@ -57,7 +56,7 @@ size_t valid_trim(const char *s, size_t len, const char **start)
     size_t b = 0, e = len;
     while (b < e) {
         unsigned cp;
-        size_t n = utf8_decode(u, e, b, &cp);
+        size_t n = valid_utf8_decode(u, e, b, &cp);
         if (!n || !is_space(cp)) break;
         b += n;
     }
@@ -65,7 +64,7 @@ size_t valid_trim(const char *s, size_t len, const char **start)
         size_t k = e - 1; /* back up to the lead byte of the last code point */
         while (k > b && (u[k] & 0xc0) == 0x80) k--;
         unsigned cp;
-        size_t n = utf8_decode(u, e, k, &cp);
+        size_t n = valid_utf8_decode(u, e, k, &cp);
         if (!n || k + n != e || !is_space(cp)) break;
         e = k;
     }
@@ -108,7 +107,7 @@ chat_rc valid_text(const char *s, size_t len, size_t min_cp, size_t max_cp, int 
     bool visible = false;
     for (size_t i = 0; i < tn;) {
         unsigned cp;
-        size_t n = utf8_decode(u, tn, i, &cp);
+        size_t n = valid_utf8_decode(u, tn, i, &cp);
         bool ctl = cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
         if (ctl && (flags & VALID_ALLOW_NEWLINES) && (cp == '\n' || cp == '\r' || cp == '\t')) ctl = false;
         if (ctl) {
@@ -169,6 +168,12 @@ chat_rc valid_email(const char *s, size_t len)
     }
     if (label == 0 || d[dlen - 1] == '-') return CHAT_EINVALID;
     return CHAT_OK;
+}
+
+void valid_email_lower(const char *s, size_t len, char *out)
+{
+    for (size_t i = 0; i < len; i++) out[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a') : s[i];
+    out[len] = '\0';
 }
 
 bool valid_id(const char *s, size_t len)

@@ -7,6 +7,10 @@
 #include <stddef.h>
 #include "result.h"
 
+/* The project's one UTF-8 decoder: the code point at s[i..len) into *cp; returns its
+ * length in bytes, or 0 when it is not well-formed (overlong, surrogate, above
+ * U+10FFFF, truncated, a stray continuation byte). NUL decodes as U+0000. */
+size_t valid_utf8_decode(const unsigned char *s, size_t len, size_t i, unsigned *cp);
 /* Well-formed UTF-8 (no overlongs, no surrogates, nothing past U+10FFFF, no NUL). */
 bool valid_utf8(const char *s, size_t len);
 /* Code points in valid UTF-8. */
@@ -43,6 +47,10 @@ chat_rc valid_text(const char *s, size_t len, size_t min_cp, size_t max_cp, int 
  * without spaces, a domain of dot-separated labels [A-Za-z0-9-] with at least one
  * dot. Returns CHAT_OK or CHAT_EINVALID. */
 chat_rc valid_email(const char *s, size_t len);
+
+/* The form an email is stored and compared in: ASCII lower case, into out[len + 1]
+ * (s must have passed valid_email). */
+void valid_email_lower(const char *s, size_t len, char *out);
 
 /* Opaque id: 1..64 of [A-Za-z0-9_-]. */
 bool valid_id(const char *s, size_t len);
