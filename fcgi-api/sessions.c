@@ -13,20 +13,16 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #define WRONG_LOGIN "wrong email or password"
 
 chat_rc api_auth(api_req *req)
 {
     const char *h = req->authorization;
+    size_t len;
     if (!h || !*h) return api_fail(req, CHAT_EUNAUTH, "missing bearer token");
-    while (*h == ' ') h++;
-    if (strncasecmp(h, "Bearer ", 7) != 0) return api_fail(req, CHAT_EUNAUTH, "the Authorization scheme must be Bearer");
-    h += 7;
-    while (*h == ' ') h++;
-    size_t len = strlen(h);
-    while (len && h[len - 1] == ' ') len--;
+    if (!token_from_bearer(h, strlen(h), &h, &len))
+        return api_fail(req, CHAT_EUNAUTH, "the Authorization scheme must be Bearer");
     if (!token_wellformed(h, len)) return api_fail(req, CHAT_EUNAUTH, "malformed bearer token");
 
     char th[TOKEN_HASH_LEN + 1], uid[API_ID_MAX + 1];
@@ -66,9 +62,7 @@ chat_rc api_sessions_login(api_req *req)
     bool countable = email_len <= API_EMAIL_MAX && valid_email(email_in, email_len) == CHAT_OK;
     email[0] = '\0';
     if (countable) {
-        for (size_t i = 0; i < email_len; i++)
-            email[i] = (email_in[i] >= 'A' && email_in[i] <= 'Z') ? (char)(email_in[i] - 'A' + 'a') : email_in[i];
-        email[email_len] = '\0';
+        valid_email_lower(email_in, email_len, email);
 
         long fails, ttl;
         if ((rc = api_store_login_fails(req->redis, email, req->peer, &fails, &ttl)) != CHAT_OK) return rc;

@@ -25,8 +25,7 @@ static chat_rc read_email(api_req *req, char *out)
     if (rc != CHAT_OK) return rc;
     if (len > API_EMAIL_MAX) return api_fail(req, CHAT_EINVALID, "email is too long (at most %d characters)", API_EMAIL_MAX);
     if (valid_email(s, len) != CHAT_OK) return api_fail(req, CHAT_EINVALID, "email is not a valid address");
-    for (size_t i = 0; i < len; i++) out[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a') : s[i];
-    out[len] = '\0';
+    valid_email_lower(s, len, out);
     return CHAT_OK;
 }
 

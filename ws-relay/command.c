@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define SEND_DEST "/app/chat.sendMessage"
 #define ROOM_DEST "/topic/room/"
@@ -212,12 +211,7 @@ static void on_connect(sess *s, const stomp_frame *f)
     if (!tok) {
         tok = stomp_header_get(f, "Authorization", &len);
         if (!tok) tok = stomp_header_get(f, "authorization", &len);
-        if (tok && len > 7 && strncasecmp(tok, "Bearer ", 7) == 0) {
-            tok += 7;
-            len -= 7;
-        } else {
-            tok = NULL;
-        }
+        if (tok && !token_from_bearer(tok, len, &tok, &len)) tok = NULL;
     }
     if (!tok || !token_wellformed(tok, len)) {
         frame_error(s, f, CHAT_EUNAUTH, tok ? "invalid or expired token" : "no token: send passcode or Authorization: Bearer");
