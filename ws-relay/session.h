@@ -1,6 +1,6 @@
 /* session.h - the transport-agnostic STOMP engine: one sess per client connection.
  *
- * A transport (raw WebSocket in relay.c; SockJS transports later) owns the socket and
+ * A transport (raw WebSocket in relay.c; the SockJS transports in sockjs*.c) owns the socket and
  * moves bytes; the session owns everything STOMP: it feeds client bytes to the frame
  * parser, runs each command (authentication, SUBSCRIBE, SEND, ... against Redis,
  * asynchronously), keeps the bounded queue of outgoing frames, heart-beats and the
