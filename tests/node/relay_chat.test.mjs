@@ -9,11 +9,14 @@ const stack = useStack();
 useClients();
 const api = new Api(stack);
 
-const BODY_KEYS = ['id', 'message', 'roomId', 'sender', 'senderId', 'ts', 'type'];
+// A CHAT body: the contract's fields, and the offset and epoch it was stored under.
+const BODY_KEYS = ['epoch', 'id', 'message', 'offset', 'roomId', 'sender', 'senderId', 'ts', 'type'];
 
 function assertChat(m, { room, user, text, t0 }) {
     assert.deepEqual(Object.keys(m).sort(), BODY_KEYS, `body has exactly the contract's fields: ${JSON.stringify(m)}`);
     assert.equal(m.type, 'CHAT');
+    assert.ok(Number.isInteger(m.offset) && m.offset >= 1, `offset ${m.offset}`);
+    assert.ok(typeof m.epoch === 'string' && m.epoch.length > 0, `epoch ${m.epoch}`);
     assert.equal(typeof m.id, 'string');
     assert.ok(m.id.length > 0, 'id is not empty');
     assert.equal(m.roomId, room.id);
