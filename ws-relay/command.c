@@ -281,7 +281,7 @@ static void on_connect(sess *s, const stomp_frame *f)
         return;
     }
     s->state = SS_AUTH;
-    sess_wait(s);
+    sess_wait(s, o->receipt, o->receipt_len);
 }
 
 /* ---- SUBSCRIBE / UNSUBSCRIBE ------------------------------------------------------------ */
@@ -391,7 +391,7 @@ static void on_subscribe(sess *s, const stomp_frame *f)
         op_end(o);
         return;
     }
-    sess_wait(s);
+    sess_wait(s, o->receipt, o->receipt_len);
 }
 
 static void on_unsubscribe(sess *s, const stomp_frame *f)
@@ -508,7 +508,7 @@ static void on_send(sess *s, const stomp_frame *f)
         op_end(o);
         return;
     }
-    sess_wait(s);
+    sess_wait(s, o->receipt, o->receipt_len);
 }
 
 /* ---- dispatch ----------------------------------------------------------------------------- */
