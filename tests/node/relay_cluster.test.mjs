@@ -268,3 +268,36 @@ test('Redis restarted under two relays: both resubscribe, chat crosses relays ag
         assert.equal(c.log.filter((e) => e.kind === 'CONNECTED').length, 1, `${c.name} never reconnected`);
     }
 });
+
+// Last in this file: relay 1 is stopped, then started again for the stack's own teardown.
+test('SIGTERM of a relay with live sessions: its clients are closed, their LEAVEs are published, it exits cleanly', { timeout: 40000 }, async (t) => {
+    const [{ room: r1, users: [obs, u] }, { room: r2 }] = [await api.roomWith(2), await api.roomWith(1)];
+    await api.joinRoom(obs.token, r2.id);
+    await api.joinRoom(u.token, r2.id);
+    const dests = [r1, r2].map((r) => `/topic/room/${r.id}`);
+    const o = stomp(stack.relayUrl(0), { token: obs.token, name: 'observer@relay0' });
+    const c1 = stomp(stack.relayUrl(1), { token: u.token, name: 'u@relay1' });
+    const c2 = stomp(stack.relayUrl(1), { token: u.token, name: 'u-tab2@relay1' });
+    await Promise.all([o.connect(), c1.connect(), c2.connect()]);
+    const subs = await Promise.all(dests.map((d) => o.subscribeReceipt(d)));
+    await Promise.all(dests.map((d) => c1.subscribeReceipt(d)));
+    await c2.subscribeReceipt(dests[0]);
+    await Promise.all(subs.map((s) => s.waitFor(isP('JOIN', u), 5000, 'JOIN of u')));
+
+    const t0 = Date.now();
+    await stack.relayStop(1); // rejects when the relay needed SIGKILL or logged no clean exit
+    t.diagnostic(`relay 1 exited ${Date.now() - t0} ms after SIGTERM`);
+    await Promise.all([c1.waitClosed(3000), c2.waitClosed(3000)]);
+    // each room: u's last subscription ended with the relay: exactly one LEAVE each
+    await Promise.all(subs.map((s) => s.waitFor(isP('LEAVE', u), 5000, 'LEAVE of u, flushed before the relay exited')));
+    await o.sendReceipt(r1.id, 'after the shutdown');
+    await subs[0].waitChat('after the shutdown');
+    assert.deepEqual(subs.map((s) => s.count(isP('LEAVE', u))), [1, 1], 'one LEAVE per room');
+    assert.ok(o.isOpen, 'the other relay\'s client is untouched');
+
+    await stack.relayRestart(1);
+    const again = stomp(stack.relayUrl(1), { token: u.token, name: 'u-again@relay1' });
+    await again.connect();
+    await again.subscribeReceipt(dests[0]);
+    await subs[0].waitFor(isP('JOIN', u), 5000, 'a new JOIN once u is back');
+});
