@@ -101,11 +101,16 @@ export class AsyncQueue {
         this.seen = [];    // everything ever pushed
         this.waiters = [];
         this.watchers = new Map(); // check function -> timer
+        this.observers = [];       // onItem() callbacks
     }
+
+    // Call fn(item) for every item pushed from now on (timestamps, say).
+    onItem(fn) { this.observers.push(fn); }
 
     push(x) {
         this.items.push(x);
         this.seen.push(x);
+        for (const fn of this.observers) fn(x);
         this.#pump();
         for (const w of [...this.watchers.keys()]) w();
     }
