@@ -3,6 +3,8 @@
 #
 #   tests/run.sh [suite...]    suites: unit integration node browser fuzz bench
 #                              (default: all of them)
+#   TEST_FILTER=WORD tests/run.sh node    only the unit, integration, node and browser
+#                              files whose name contains WORD (while iterating)
 #
 # Counting, exact: every test that was planned counts once, as passed, failed or skipped.
 #   unit         each cmocka test; planned = the "Running N test(s)" lines, so a test
@@ -52,10 +54,13 @@ count() {
     fi
 }
 
+picked() { [ -z "${TEST_FILTER:-}" ] || [[ $(basename "$1") == *"$TEST_FILTER"* ]]; }
+
 run_unit() {
     local t log rc counts p f s planned
     for t in "$B"/tests/unit/test_*; do
         [ -x "$t" ] || continue
+        picked "$t" || continue
         log=$LOGDIR/unit-$(basename "$t").log
         CMOCKA_MESSAGE_OUTPUT=stdout timeout 120 "$t" >"$log" 2>&1
         rc=$?
@@ -83,6 +88,7 @@ run_integration() {
     for t in tests/integration/*.sh; do
         [ -f "$t" ] || continue
         case $t in *_lib.sh) continue ;; esac # sourced helpers, not tests
+        picked "$t" || continue
         log=$LOGDIR/integration-$(basename "$t" .sh).log
         timeout 600 bash "$t" >"$log" 2>&1
         rc=$?
@@ -110,6 +116,7 @@ run_node_dir() { # dir suite
     [ -d tests/node_modules ] || { echo "$suite: tests/node_modules missing (run make deps)"; FAIL=$((FAIL + 1)); FAILED+=("$suite"); return; }
     for t in "$dir"/*.test.mjs; do
         [ -f "$t" ] || continue
+        picked "$t" || continue
         log=$LOGDIR/$suite-$(basename "$t" .test.mjs).log
         counts=$log.counts
         rm -f "$counts"
