@@ -48,7 +48,7 @@ stack_down() {
     local rc=$?
     if [ -n "$STACK_DIR" ]; then
         if ! "$TESTS_ROOT/stack.sh" down "$STACK_DIR"; then
-            not_ok "no sanitizer reports from the stack"
+            not_ok "the stack stopped cleanly (no sanitizer report, nothing needed SIGKILL)"
             rc=1
         fi
         [ "$rc" = 0 ] && [ "$T_FAIL" = 0 ] && rm -rf "$STACK_DIR"
