@@ -11,7 +11,10 @@
 #                                    sanitizer exit checks took too long), else 0
 #   stop_pidfile FILE [SIGNAL] [SECONDS]  stop_pid on the pid in FILE (a stopped one,
 #                                    kill -STOP, is continued first), then remove FILE;
-#                                    same status
+#                                    same status. A process that started after FILE was
+#                                    written is not the one it names (the pid was reused:
+#                                    pid_max may be small and other test runs are busy):
+#                                    it is left alone, with a note on stderr
 
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
@@ -51,6 +54,17 @@ stop_pidfile() {
     [ -f "$1" ] || return 0
     local pid rc=0
     pid=$(cat "$1")
+    local age mtime now
+    age=$(ps -o etimes= -p "$pid" 2>/dev/null | tr -d ' ')
+    if [ -n "$age" ]; then
+        now=$(date +%s)
+        mtime=$(stat -c %Y "$1")
+        if [ $((now - age)) -gt $((mtime + 2)) ]; then
+            echo "proc: pid $pid in $1 is a newer process ($(ps -o comm= -p "$pid")): reused pid, left alone" >&2
+            rm -f "$1"
+            return 0
+        fi
+    fi
     [ -n "$pid" ] && kill -CONT "$pid" 2>/dev/null || true
     stop_pid "$pid" "${3:-5}" "${2:-TERM}" || rc=1
     rm -f "$1"

@@ -169,6 +169,7 @@ run_bench() {
 }
 
 for s in "${SUITES[@]}"; do
+    before=$((PASS + FAIL + SKIP))
     case $s in
     unit) run_unit ;;
     integration) run_integration ;;
@@ -178,6 +179,11 @@ for s in "${SUITES[@]}"; do
     bench) run_bench ;;
     *) echo "unknown suite $s" >&2; exit 2 ;;
     esac
+    # a suite that found nothing to run (nothing built, no files) fails, unless a
+    # TEST_FILTER picked other files
+    if [ $((PASS + FAIL + SKIP)) = "$before" ] && [ -z "${TEST_FILTER:-}" ]; then
+        count "$s" /dev/null 0 0 0 0 "suite $s found nothing to run"
+    fi
 done
 
 echo
