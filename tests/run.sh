@@ -43,7 +43,7 @@ count() {
     SKIP=$((SKIP + s))
     [ "$s" = 0 ] || SKIPPED+=("$name")
     local skipped=""
-    [ "$s" = 0 ] || skipped=$(printf ' %4d skipped' "$s")
+    [ "$s" = 0 ] || skipped=$(printf ' %4d skipped/todo' "$s")
     if [ "$f" != 0 ]; then
         FAILED+=("$name")
         printf '%-44s %4d passed %4d FAILED%s  (log: %s)\n' "$name" "$p" "$f" "$skipped" "${log#$ROOT/}"
@@ -187,7 +187,7 @@ for s in "${SUITES[@]}"; do
 done
 
 echo
-if [ ${#SKIPPED[@]} -gt 0 ]; then echo "$SKIP skipped (not counted as passed): ${SKIPPED[*]}"; fi
+if [ ${#SKIPPED[@]} -gt 0 ]; then echo "$SKIP skipped or todo (not counted as passed): ${SKIPPED[*]}"; fi
 if [ ${#FAILED[@]} -gt 0 ]; then echo "failed: ${FAILED[*]}"; fi
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ] && [ "$PASS" -gt 0 ]
