@@ -149,11 +149,11 @@ test('a 1000-code-point message passes; 1001 gets ERROR message:invalid', { time
     assertChat(await sb.waitFor((m) => m.type === 'CHAT'), { room, user: ua, text: max, t0 });
 
     const over = codePoints(1001);
-    const err = await a.sendReceipt(room.id, over).then(() => null, (e) => e);
-    assert.ok(err && err.frame, `ERROR for 1001 code points (${err?.message ?? 'got a RECEIPT'})`);
-    assert.equal(err.frame.headers.message, 'invalid');
-    assert.ok(err.frame.headers['receipt-id'], 'ERROR carries receipt-id of the failing SEND');
-    assert.ok(err.frame.body.length > 0, 'ERROR has a human-readable body');
+    a.send(room.id, over, {}, { receipt: 'too-long-1001' });
+    const err = await a.expectError('invalid', { receiptId: 'too-long-1001' });
+    assert.equal(err.headers['receipt-id'], 'too-long-1001', 'ERROR carries the receipt-id of the failing SEND');
+    assert.ok(err.body.length > 0, 'ERROR has a human-readable body');
+    assert.ok(!a.receipts.has('too-long-1001'), 'no RECEIPT for it');
 
     // the over-long message was not delivered: B's next chat message is B's marker
     const b2 = stomp(stack.relayUrl(0), { token: ub.token, name: 'B2' });
