@@ -6,8 +6,8 @@
 // whole flow of the original design: sign up, create a room, join it by ID, chat,
 // leave, log out; plus HTML injection, the 1000-character limit, a relay restart,
 // history (a reload, scrolling up) and recovery (a relay restart while one page is
-// kept away and the other keeps sending; a room whose history was lost), and a token
-// revoked elsewhere. The tests run in order and build on each other.
+// kept away and the other keeps sending; a live message after a hole; a room whose
+// history was lost), the reconnect backoff, and a token revoked elsewhere. The tests run in order and build on each other.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -523,6 +523,46 @@ test('relay restarted while one page is away and the other keeps sending: both s
 
 test('same, with more missed than the relay replays: the page fills the gap from the API, page by page', { timeout: 120_000 }, async () => {
   await outage('gap', 130, 'false');
+});
+
+test('a live message after a hole: the pages fetch the missing one and show both in order', { timeout: 60_000 }, async () => {
+  // A message stored the way the relays store it, but never published: the next live
+  // one arrives with an offset above last + 1.
+  const p = st.env.KEY_PREFIX;
+  const epoch = (await st.redis('GET', `${p}room:${roomId}:epoch`)).split('\r\n')[1];
+  const n = Number((await st.redis('INCR', `${p}room:${roomId}:seq`)).slice(1));
+  const body = {
+    type: 'CHAT', id: `hole-${n}`, roomId, senderId: alice.id, sender: 'Alice',
+    message: 'stored but never delivered live', ts: Date.now(), offset: n, epoch,
+  };
+  await st.redis('XADD', `${p}room:${roomId}:history`, `${n}-0`, 'm', JSON.stringify(body));
+  await say(pageB, 'the one after the hole');
+  const all = (await history(await token(pageA), roomId)).messages;
+  assert.deepEqual(asShown(all.slice(-2)), [
+    { offset: n, text: 'stored but never delivered live' },
+    { offset: n + 1, text: 'the one after the hole' },
+  ]);
+  for (const page of [pageA, pageB]) {
+    await waitChat(page, 'stored but never delivered live');
+    const rows = await shown(page);
+    await waitShown(page, asShown(all.slice(all.length - rows.length)));
+  }
+});
+
+test('reconnect delays back off exponentially with jitter', async () => {
+  const d = await pageA.evaluate(async () => {
+    const { backoffDelay } = await import('/js/link.js');
+    const out = [];
+    for (let i = 0; i < 10; i++) out.push([backoffDelay(i, () => 0), backoffDelay(i, () => 0.999999)]);
+    const draws = new Set(Array.from({ length: 20 }, () => backoffDelay(3)));
+    return { out, distinct: draws.size };
+  });
+  const steps = [500, 1000, 2000, 4000, 8000, 15000, 15000, 15000, 15000, 15000];
+  d.out.forEach(([lo, hi], i) => {
+    assert.equal(lo, steps[i] / 2, `retry ${i}: at least half the step`);
+    assert.ok(hi < steps[i] && hi > steps[i] * 0.99, `retry ${i}: at most the step`);
+  });
+  assert.ok(d.distinct > 10, 'random, so pages spread out');
 });
 
 test('a room whose history was lost: the pages start over from the new history', { timeout: 60_000 }, async () => {
