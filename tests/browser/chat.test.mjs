@@ -123,7 +123,7 @@ function stompConnect(tok) {
 
 before(async () => {
   // RECOVER_MAX small, so that a page that missed more fills the gap from the API.
-  st = await stackUp({ env: { RECOVER_MAX: '20' } });
+  st = await stackUp({ env: { RECOVER_MAX: '40' } });
   browser = await launch();
   ctxA = await newContext();
   await ctxA.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: st.baseUrl });
@@ -479,7 +479,7 @@ async function outage(tag, extra, recovered) {
   await waitConnected(pageA, 30_000);
   await waitSubscribed(pageA, roomId, 20_000);
   const back = Date.now();
-  await pageA.waitForTimeout(1_500);
+  await pageA.waitForTimeout(2_000);
   // From outside too, 50 per connection (the relay's rate limit is per session).
   for (let i = 0; i < extra;) {
     const conn = stomp(st.wsUrl, { token: tok, name: `${tag}-extra` });

@@ -109,7 +109,7 @@ export class Timeline {
       if (changed) this.notice('The server lost this room\'s history; showing what it has now.', 'local');
     } catch (e) {
       this.reloading = false;
-      if (!this.closed && !this.refused(e)) this.retry(() => this.resync());
+      if (!this.closed && !this.refused(e)) this.retry();
       return;
     }
     this.reloading = false;
@@ -189,7 +189,7 @@ export class Timeline {
         if (this.last === from && msgs.length === 0) break;
       }
     } catch (e) {
-      if (!this.closed && !this.refused(e)) this.retry(() => this.fill());
+      if (!this.closed && !this.refused(e)) this.retry();
     } finally {
       this.filling = false;
     }
@@ -338,9 +338,15 @@ export class Timeline {
     return false;
   }
 
-  retry(f) {
+  // After a failed call: catch up again a little later, starting over when a reload
+  // is still owed (messages held, or nothing known yet), else filling from `last`.
+  retry() {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => { if (!this.closed) f(); }, RETRY_MS);
+    this.timer = setTimeout(() => {
+      if (this.closed) return;
+      if (this.held.length || this.epoch === null) this.resync();
+      else this.fill();
+    }, RETRY_MS);
   }
 }
 
