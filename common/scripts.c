@@ -6,13 +6,18 @@
 /* KEYS[1] room members set, KEYS[2] room channel (a channel, passed as a key so the
  * script's whole footprint is declared), KEYS[3] room seq, KEYS[4] room epoch,
  * KEYS[5] room history; ARGV[1] user id, ARGV[2] the MESSAGE body (a JSON object
- * without offset and epoch), ARGV[3] HISTORY_SIZE, ARGV[4] a fresh epoch value.
- * -1 when the user is not a member; else {offset, epoch}. In one atomic step: the
+ * without offset and epoch), ARGV[3] HISTORY_SIZE, ARGV[4] a fresh epoch value,
+ * ARGV[5] a deadline in Unix ms. -2 when Redis runs it after the deadline (the relay
+ * has told its client "unavailable" by then: a hung Redis that resumes must not
+ * publish what was refused), -1 when the user is not a member; else {offset, epoch}.
+ * In one atomic step: the
  * membership check, the room's next offset (a history whose keys are gone starts a
  * new epoch at offset 1), the body completed with "offset" and "epoch", appended to
  * the history (entry id "{offset}-0", trimmed to HISTORY_SIZE) and published. So every
  * relay agrees on one order, and what is published is exactly what is stored. */
 const char script_send[] =
+    "local t = redis.call('TIME')\n"
+    "if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[5]) then return -2 end\n"
     "if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return -1 end\n"
     "local e = redis.call('GET', KEYS[4])\n"
     "if not e or redis.call('EXISTS', KEYS[3]) == 0 then\n"

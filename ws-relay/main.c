@@ -144,7 +144,8 @@ int main(int argc, char **argv)
 
     int status = 1;
     uv_loop_init(&loop);
-    store_init((size_t)cfg_int("HISTORY_SIZE", 1000, 1, 10000000)); /* scripts: before rds_start */
+    /* scripts: before rds_start */
+    store_init((size_t)cfg_int("HISTORY_SIZE", 1000, 1, 10000000), sc.redis_timeout_ms);
     sess_init(&sc, store_redis(), cmd_dispatch);
     if (rds_start(&loop, &url, ps_events()) != 0 || relay_start(&loop, &rc) != 0) {
         rds_shutdown();
