@@ -53,6 +53,7 @@ typedef struct api_req {
     const char *uri;           /* REQUEST_URI as sent: path plus optional ?query */
     const char *query;         /* after '?', or "" */
     const char *authorization; /* Authorization header or NULL */
+    const char *remote_addr;   /* REMOTE_ADDR: the peer lighttpd's socket saw, or NULL */
     char params[API_PARAMS_MAX][API_ID_MAX + 1];
     size_t nparams;
     json_object *body; /* parsed body for API_BODY routes, else NULL */
@@ -75,6 +76,7 @@ typedef struct api_req {
     json_object *out;
     const char *out_raw;
     size_t out_raw_len;
+    const char *out_ctype; /* Content-Type of out_raw; NULL: JSON */
     char err[200];
     char allow[64];
     long retry_after;

@@ -11,6 +11,7 @@
 #include "http.h"
 #include "keys.h"
 #include "log.h"
+#include "metrics.h"
 #include "router.h"
 #include "token.h"
 #include "util.h"
@@ -44,6 +45,7 @@ static void usage(FILE *f)
             "  PWHASH_OPSLIMIT    %llu        argon2id passes (min %llu)\n"
             "  PWHASH_MEMLIMIT    %zu bytes (min %zu)\n"
             "  LOG_LEVEL          info\n"
+            "  API_METRICS_FILE   (FastCGI socket path + .metrics) counters shared by all processes\n"
             "\nRoutes:\n",
             (unsigned long long)crypto_pwhash_OPSLIMIT_INTERACTIVE, (unsigned long long)crypto_pwhash_OPSLIMIT_MIN,
             (size_t)crypto_pwhash_MEMLIMIT_INTERACTIVE, (size_t)crypto_pwhash_MEMLIMIT_MIN);
@@ -75,7 +77,7 @@ static void on_stop(int sig)
 /* Serve the request accepted in fr completely: response written, one log line. */
 static void serve(FCGX_Request *fr, rconn *redis, const api_cfg *cfg)
 {
-    int64_t t0 = mono_ms();
+    int64_t t0 = mono_us();
     api_req req = {.redis = redis, .cfg = cfg};
     api_match m;
     req.method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
@@ -84,6 +86,7 @@ static void serve(FCGX_Request *fr, rconn *redis, const api_cfg *cfg)
     if (!req.uri) req.uri = "";
     req.query = api_uri_query(req.uri);
     req.authorization = FCGX_GetParam("HTTP_AUTHORIZATION", fr->envp);
+    req.remote_addr = FCGX_GetParam("REMOTE_ADDR", fr->envp);
 
     chat_rc rc = api_route_match(req.method, req.uri, &m);
     if (rc == CHAT_EMETHOD) {
@@ -100,13 +103,17 @@ static void serve(FCGX_Request *fr, rconn *redis, const api_cfg *cfg)
         if (rc == CHAT_OK) rc = m.route->handler(&req);
     }
     int status = api_http_send(fr, &req, rc);
+    int64_t us = mono_us() - t0;
+    size_t nroutes;
+    const api_route *routes = api_routes(&nroutes);
+    am_count(m.route ? (size_t)(m.route - routes) : nroutes, status, us);
 
     char path[201];
     size_t plen = strcspn(req.uri, "?#");
     snprintf(path, sizeof path, "%.*s", (int)(plen < 200 ? plen : 200), req.uri);
-    log_info("request", "method=%s path=%s status=%d user=%s route=%s error=%s ms=%lld", log_q(0, req.method),
+    log_info("request", "method=%s path=%s status=%d user=%s route=%s error=%s us=%lld", log_q(0, req.method),
              log_q(1, path), status, req.user_id[0] ? req.user_id : "-", m.route ? m.route->name : "-",
-             rc == CHAT_OK ? "-" : api_http_slug(rc), (long long)(mono_ms() - t0));
+             rc == CHAT_OK ? "-" : api_http_slug(rc), (long long)us);
     api_req_clear(&req);
 }
 
@@ -169,6 +176,7 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    am_init(cfg_str("API_METRICS_FILE", NULL), sock);
     redis = rconn_new(&url, (int)cfg.redis_timeout_ms);
     FCGX_InitRequest(&fr, sock, FCGI_FAIL_ACCEPT_ON_INTR);
     log_info("start", "redis_host=%s redis_port=%d prefix=%s session_ttl=%ld pwhash_ops=%llu pwhash_mem=%zu",
@@ -181,6 +189,7 @@ int main(int argc, char **argv)
     log_info("stop", "reason=shutdown");
     FCGX_Free(&fr, 1);
     api_rooms_cache_free();
+    am_free();
     rconn_free(redis);
     cfg_reset();
     return rc;

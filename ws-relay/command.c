@@ -11,6 +11,7 @@
  * Deliberately not here: frame parsing, the queue, heart-beats and closing
  * (session.c), rooms and presence (rooms.c). */
 #include "session_int.h"
+#include "metrics.h"
 #include "buf.h"
 #include "json.h"
 #include "keys.h"
@@ -425,6 +426,7 @@ static void send_done(const redisReply *r, void *ud)
         op_error(o, CHAT_EFORBIDDEN, "not a member of this room");
         goto done;
     }
+    RM_ADD(published, 1);
     if (o->receipt) sess_receipt(o->s, o->receipt, o->receipt_len);
 done:
     op_end(o);
@@ -466,6 +468,7 @@ static void on_send(sess *s, const stomp_frame *f)
         return;
     }
     if (!rl_take(&s->rl, &sess_config()->send_rate, mono_ms())) {
+        RM_ADD(rate_limited, 1);
         frame_error(s, f, CHAT_ERATE, "too many messages: this one was dropped");
         return;
     }
@@ -515,6 +518,7 @@ static void on_send(sess *s, const stomp_frame *f)
 
 void cmd_dispatch(sess *s, const stomp_frame *f)
 {
+    if ((unsigned)f->cmd <= STOMP_CMD_UNKNOWN) RM_ADD(frames_in[f->cmd], 1);
     if (f->cmd == STOMP_CONNECT || f->cmd == STOMP_STOMP) {
         on_connect(s, f);
         return;

@@ -11,6 +11,7 @@
 #include "cfg.h"
 #include "keys.h"
 #include "log.h"
+#include "metrics.h"
 #include "pubsub.h"
 #include "rds.h"
 #include "redis.h"
@@ -137,6 +138,7 @@ int main(int argc, char **argv)
     int status = 1;
     uv_loop_init(&loop);
     sess_init(&sc); /* registers the Lua scripts: before rds_start */
+    rm_init(cfg_int("METRICS", 1, 0, 1) != 0);
     if (rds_start(&loop, &url, ps_events()) != 0 || relay_start(&loop, &rc) != 0) {
         rds_shutdown();
         uv_run(&loop, UV_RUN_DEFAULT);

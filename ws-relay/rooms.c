@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "keys.h"
 #include "log.h"
+#include "metrics.h"
 #include "rds.h"
 #include "strmap.h"
 #include "util.h"
@@ -199,6 +200,7 @@ void rooms_attach(sub *su, const char *room_id, const char *user_id, const char 
     if (r->subs) r->subs->rprev = su;
     r->subs = su;
     r->nsubs++;
+    RM_ADD(subscriptions, 1);
     size_t ulen = strlen(user_id);
     room_user *ru = strmap_get(&r->users, user_id, ulen);
     if (!ru) {
@@ -221,6 +223,7 @@ void rooms_detach(sub *su)
     su->rprev = su->rnext = NULL;
     su->room = NULL;
     r->nsubs--;
+    RM_ADD(subscriptions, -1);
     room_user *ru = su->ru;
     su->ru = NULL;
     if (--ru->count == 0) {
@@ -248,6 +251,10 @@ void rooms_on_message(const char *room_id, size_t id_len, const char *body, size
     }
     r->holds--;
     msg_shared_unref(m);
+    if (rm_on) {
+        int64_t ts = rm_body_ts(body, len);
+        if (ts > 0) rm_observe(&rm.deliver_latency, (now_ms() - ts) * 1000);
+    }
     room_sync(r);
 }
 

@@ -10,6 +10,7 @@
  * Deliberately not here: sockets and framing (the transport), Redis connections
  * (rds.c), rooms (rooms.c). */
 #include "session_int.h"
+#include "metrics.h"
 #include "buf.h"
 #include "log.h"
 #include "msg.h"
@@ -145,12 +146,14 @@ static void sess_deliver(sub *su, msg_shared *m)
     if (s->state != SS_OPEN) return;
     if (s->q.bytes + su->prefix_len + m->len > conf.max_queue_bytes) {
         outq_clear(&s->q);
+        RM_ADD(slow_dropped, 1);
         sess_error_close(s, CHAT_EUNAVAIL, NULL, 0,
                          "slow consumer: too many undelivered messages", "slow-consumer");
         return;
     }
     bool was_empty = outq_empty(&s->q);
     outq_push_shared(&s->q, su->prefix, su->prefix_len, m);
+    RM_ADD(deliveries, 1);
     if (was_empty && s->t) s->ops->want_write(s->t);
 }
 
@@ -186,7 +189,9 @@ void sess_receipt_for(sess *s, const stomp_frame *f)
 enum sess_out sess_out_take(sess *s, buf *out)
 {
     if (s->state == SS_GONE) return SESS_OUT_CLOSE;
+    size_t before = out->len;
     if (outq_pop(&s->q, out)) {
+        RM_ADD(bytes_out, out->len - before);
         s->last_tx = mono_ms();
         s->hb_due = false;
         return SESS_OUT_FRAME;
@@ -196,6 +201,7 @@ enum sess_out sess_out_take(sess *s, buf *out)
         s->hb_due = false;
         s->last_tx = mono_ms();
         buf_putc(out, '\n');
+        RM_ADD(bytes_out, 1);
         return SESS_OUT_FRAME;
     }
     return SESS_OUT_NONE;
@@ -234,6 +240,7 @@ static void error_frame(sess *s, chat_rc rc, const char *receipt, size_t rlen, c
     log_info("error", "session=%s user=%s message=%s closes=%s reason=%s", s->id,
              s->user_id ? s->user_id : "-", msg_error_slug(rc), closes ? "yes" : "no",
              log_q(0, text));
+    if ((unsigned)rc <= CHAT_EINTERNAL) RM_ADD(errors[rc], 1);
     buf b;
     buf_init(&b, 0);
     msg_error_frame(&b, rc, receipt, rlen, text);

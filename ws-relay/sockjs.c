@@ -184,6 +184,7 @@ sj_sess *sj_create(const char *id, size_t len, const char *peer)
  * Held xhr_send requests are answered 404. */
 static void sj_free(sj_sess *sj)
 {
+    rm_conn_close(sj->mtransport);
     unpend(sj);
     while (sj->wait_head) {
         sj_conn *c = sj->wait_head;

@@ -291,6 +291,10 @@ static void start_receiver(sj_conn *c, const sockjs_path *sp)
             respond_error(c, 503, "Too many SockJS sessions.");
             return;
         }
+        sj->mtransport = sp->transport == SOCKJS_T_XHR_STREAMING ? RM_T_SOCKJS_XHR_STREAMING
+                         : sp->transport == SOCKJS_T_EVENTSOURCE ? RM_T_SOCKJS_EVENTSOURCE
+                                                                 : RM_T_SOCKJS_XHR;
+        rm_conn_open(sj->mtransport);
         log_debug("sockjs-open", "sockjs=%.*s transport=%s", (int)sp->session_len, sp->session,
                   sockjs_transport_name(sp->transport));
     }

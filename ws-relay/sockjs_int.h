@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "buf.h"
+#include "metrics.h"
 #include "session.h"
 #include "sockjs_path.h"
 
@@ -55,6 +56,7 @@ struct sj_sess {
     bool paused;                 /* the engine asked us to stop feeding input */
     bool resume_due;             /* held xhr_send bodies to be fed (deferred) */
     int close_code;
+    int mtransport;              /* enum rm_transport, for the connection gauges */
     const char *close_reason;    /* static string */
     int64_t last_tx;             /* mono ms of the last frame sent (heart-beat) */
     int64_t detached_since;      /* mono ms the last receiver went away */

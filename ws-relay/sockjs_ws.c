@@ -31,6 +31,8 @@ bool sj_ws_open(struct lws *wsi, void **slot, const char *peer)
     sj_conn *c = sj_conn_new(wsi, SJK_WS);
     *slot = c;
     sj_sess *sj = sj_create(NULL, 0, peer);
+    sj->mtransport = RM_T_SOCKJS_WEBSOCKET;
+    rm_conn_open(RM_T_SOCKJS_WEBSOCKET);
     sj_attach(sj, c);
     return true;
 }
