@@ -14,6 +14,7 @@
 #
 # Binaries come from $B (default build/asan). Everything lives under DIR: config,
 # logs, pids, sockets. Nothing here depends on a fixed port being free.
+# STACK_LIGHTTPD_EXTRA, when set, is appended to lighttpd's configuration.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=${B:-build/asan}
@@ -117,6 +118,8 @@ EOT
     local try
     for try in 1 2 3; do
         "$ROOT/scripts/lighttpd-conf.sh" "$DIR" "$port" "$RELAY_PORTS" "$procs" "$B/fcgi-api/chat-api"
+        # Tests may add lighttpd configuration (extra listeners, TLS).
+        [ -z "${STACK_LIGHTTPD_EXTRA:-}" ] || printf '%s\n' "$STACK_LIGHTTPD_EXTRA" >>"$DIR/lighttpd.conf"
         lighttpd -D -f "$DIR/lighttpd.conf" >>"$DIR/lighttpd.out" 2>&1 &
         echo $! >"$DIR/lighttpd.pidnum"
         wait_port "$port" 15 "$!" && break
