@@ -152,6 +152,12 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    char why[300];
+    if (redis_check(&url, (int)cfg.redis_timeout_ms, why, sizeof why) == -2) {
+        log_error("start", "problem=%s", log_q(0, why));
+        return 1;
+    }
+
     int rc = 1, sock = 0;
     rconn *redis = NULL;
     FCGX_Request fr;

@@ -128,6 +128,12 @@ int main(int argc, char **argv)
         log_error("start", "problem=\"libsodium failed to initialise\"");
         return 1;
     }
+    /* Wrong credentials cannot heal by retrying: say so once and stop. An unreachable
+     * Redis is not fatal (rds.c reconnects). */
+    if (redis_check(&url, (int)cfg_int("REDIS_TIMEOUT_MS", 5000, 100, 600000), err, sizeof err) == -2) {
+        log_error("start", "problem=%s", log_q(0, err));
+        return 1;
+    }
     signal(SIGPIPE, SIG_IGN);
 
     sess_conf sc;

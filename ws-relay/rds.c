@@ -244,7 +244,9 @@ static void conn_start(aconn *c)
     c->ac = ac;
     c->state = ST_CONNECTING;
     c->connect_started = mono_ms();
-    if (R.url.password[0])
+    if (R.url.password[0] && R.url.user[0])
+        redisAsyncCommand(ac, setup_reply, (void *)(intptr_t)-1, "AUTH %s %s", R.url.user, R.url.password);
+    else if (R.url.password[0])
         redisAsyncCommand(ac, setup_reply, (void *)(intptr_t)-1, "AUTH %s", R.url.password);
     if (R.url.db)
         redisAsyncCommand(ac, setup_reply, (void *)(intptr_t)-1, "SELECT %d", R.url.db);
