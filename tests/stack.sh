@@ -51,7 +51,9 @@ redis_url() {
 start_redis() {
     local try auth=()
     if [ -n "${STACK_REDIS_USER:-}" ]; then
-        auth=(--user default off --user "$STACK_REDIS_USER" on ">$STACK_REDIS_PASSWORD" '~*' '&*' '+@all')
+        # The least-privilege user docs/OPERATIONS.md recommends.
+        auth=(--user default off --user "$STACK_REDIS_USER" on ">$STACK_REDIS_PASSWORD" "~${KEY_PREFIX:-chat:}*"
+            "&${KEY_PREFIX:-chat:}*" +@read +@write +@pubsub +@scripting +@connection +ping +select -@dangerous)
     elif [ -n "${STACK_REDIS_PASSWORD:-}" ]; then
         auth=(--requirepass "$STACK_REDIS_PASSWORD")
     fi
