@@ -28,15 +28,17 @@ static void usage(FILE *f)
     size_t n;
     const api_route *r = api_routes(&n);
     fprintf(f,
-            "usage: chat-api [--socket PATH|:PORT] [--help]\n"
+            "usage: chat-api [--socket PATH|:PORT] [--check-redis] [--help]\n"
             "\n"
             "The chat REST API as a FastCGI responder. Normally started by lighttpd\n"
             "(fastcgi.server bin-path), which passes the listening socket as stdin;\n"
-            "--socket makes it listen itself instead.\n"
+            "--socket makes it listen itself instead. --check-redis only tries REDIS_URL\n"
+            "once and exits: 1 when Redis refuses the credentials, else 0 (scripts/run.sh\n"
+            "runs it first: lighttpd would otherwise respawn a failing chat-api for ever).\n"
             "\n"
             "Configuration: conf/chat.conf or $CHAT_CONF (KEY = value), overridden by\n"
             "environment variables of the same name:\n"
-            "  REDIS_URL          redis://127.0.0.1:6379/0\n"
+            "  REDIS_URL          redis://127.0.0.1:6379/0  (redis://[[user]:password@]host:port/db)\n"
             "  KEY_PREFIX         chat:\n"
             "  REDIS_TIMEOUT_MS   500      connect and reply timeout\n"
             "  SESSION_TTL        604800   seconds a login token lives\n"
@@ -120,10 +122,13 @@ static void serve(FCGX_Request *fr, rconn *redis, const api_cfg *cfg)
 int main(int argc, char **argv)
 {
     const char *listen_on = NULL;
+    int check_only = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;
+        } else if (strcmp(argv[i], "--check-redis") == 0) {
+            check_only = 1;
         } else if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc) {
             listen_on = argv[++i];
         } else {
@@ -153,9 +158,16 @@ int main(int argc, char **argv)
     }
 
     char why[300];
-    if (redis_check(&url, (int)cfg.redis_timeout_ms, why, sizeof why) == -2) {
+    int checked = redis_check(&url, (int)cfg.redis_timeout_ms, why, sizeof why);
+    if (checked == -2) {
         log_error("start", "problem=%s", log_q(0, why));
+        cfg_reset();
         return 1;
+    }
+    if (check_only) {
+        if (checked == -1) log_warn("start", "problem=%s", log_q(0, why));
+        cfg_reset();
+        return 0;
     }
 
     int rc = 1, sock = 0;

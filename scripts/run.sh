@@ -68,6 +68,9 @@ if [ -x "$B/ws-relay/chat-relay" ]; then
     done
 fi
 
+# Refused Redis credentials: stop here with chat-api's one line, rather than let
+# lighttpd respawn a chat-api that exits at once.
+"$ROOT/$B/fcgi-api/chat-api" --check-redis || { echo "run: chat-api cannot use REDIS_URL (see above)" >&2; exit 1; }
 "$ROOT/scripts/lighttpd-conf.sh" "$STATE" "$PORT" "$relay_ports" "${API_PROCS:-4}" "$ROOT/$B/fcgi-api/chat-api"
 if [ "$TLS" = 1 ]; then
     "$ROOT/scripts/tls.sh" conf "$STATE" "$TLS_PORT" >>"$STATE/lighttpd.conf"

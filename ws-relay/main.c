@@ -39,6 +39,9 @@ static void usage(FILE *f)
                "  eventsource), relayed between relays through Redis Pub/Sub.\n"
                "  Configuration: $CHAT_CONF or conf/chat.conf, environment wins;\n"
                "  keys in docs/STOMP.md (RELAY_HOST, RELAY_PORT, REDIS_URL, HEARTBEAT_MS, ...).\n"
+               "  REDIS_URL may carry redis://[[user]:password@]host:port/db; refused credentials\n"
+               "  stop the relay at start-up (exit 1). GET /metrics on the same port serves\n"
+               "  Prometheus metrics to loopback clients (METRICS=0 turns them off).\n"
                "  --port N   listen on port N (overrides RELAY_PORT)\n");
 }
 

@@ -133,3 +133,14 @@ test('a Redis with only requirepass: redis://:password@ works for the relay', { 
         rmSync(dir, { recursive: true, force: true });
     }
 });
+
+test('chat-api --check-redis (what make run does first): 1 with one line when refused, 0 when accepted', { timeout: 30000 }, async () => {
+    const bin = join(stack.env.B, 'fcgi-api', 'chat-api');
+    const bad = await runToExit(bin, ['--check-redis'], { REDIS_URL: url(USER, 'wrong password') });
+    assert.equal(bad.code, 1, bad.out);
+    assert.equal(bad.out.trim().split('\n').length, 1, bad.out);
+    assert.match(bad.out, /event=start problem="redis refused AUTH as user chatapp: WRONGPASS/);
+    const good = await runToExit(bin, ['--check-redis'], { REDIS_URL: url(USER, PASSWORD) });
+    assert.equal(good.code, 0, good.out);
+    assert.equal(good.out.trim(), '', 'nothing to say when all is well');
+});
