@@ -47,7 +47,7 @@ rport=${hostport##*:}
 [ "$rport" != "$hostport" ] || rport=6379
 # "Answers" = accepts a connection: a Redis that wants a password does not PONG.
 if (exec 3<>"/dev/tcp/$rhost/$rport") 2>/dev/null; then
-    echo "run: using the Redis already answering at $REDIS_URL"
+    echo "run: using the Redis already answering at $(echo "$REDIS_URL" | sed -E 's#//[^@/]*@#//***@#')"
 else
     redis-server "$ROOT/conf/redis.conf" --port "$rport" --dir "$STATE" \
         --logfile "$STATE/redis.log" >/dev/null 2>&1 &
@@ -62,7 +62,7 @@ if [ -x "$B/ws-relay/chat-relay" ]; then
         p=$((RELAY_PORT + i))
         RELAY_PORT=$p "$B/ws-relay/chat-relay" >>"$STATE/relay$i.log" 2>&1 &
         echo "$! relay$i" >>"$STATE/run.pids"
-        wait_port "$p" 10 "$!"
+        wait_port "$p" 10 "$!" || { echo "run: relay $i did not start:" >&2; tail -n 1 "$STATE/relay$i.log" >&2; exit 1; }
         relay_ports="$relay_ports $p"
         echo "run: started relay $i on 127.0.0.1:$p (log var/relay$i.log)"
     done
