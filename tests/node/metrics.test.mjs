@@ -118,3 +118,26 @@ test('X-Forwarded-For from a client changes nothing (loopback here: still 200)',
         assert.equal((await apiMetrics({ 'X-Forwarded-For': xff, 'X-Real-IP': xff })).status, 200);
     }
 });
+
+test('a chat-api process killed and respawned: the totals keep its counts (never go down)', { timeout: 60000 }, async () => {
+    const before = (await apiMetrics()).get('chat_api_requests_total', { route: 'health', status: '200' });
+    assert.ok(before > 0, 'health requests were counted earlier');
+    const log = () => readFileSync(join(stack.dir, 'lighttpd.out'), 'utf8');
+    const pids = [...log().matchAll(/chat-api\[(\d+)\] event=metrics file=\S+ slot=(\d+)/g)].map((m) => Number(m[1]));
+    const victim = pids.find((p) => { try { process.kill(p, 0); return true; } catch { return false; } });
+    assert.ok(victim, `a live chat-api among ${pids}`);
+    process.kill(victim, 'SIGKILL');
+    // Whatever lighttpd does next (respawn at once or on the next request), every
+    // scrape must still show at least the old total.
+    for (let i = 0; i < 10; i++) {
+        const m = await apiMetrics();
+        assert.equal(m.status, 200);
+        assert.ok(m.get('chat_api_requests_total', { route: 'health', status: '200' }) >= before,
+            `scrape ${i}: the killed process's requests are still counted`);
+        await api.req('GET', '/api/health');
+    }
+    await until(async () => {
+        const m = await apiMetrics();
+        return m.get('chat_api_requests_total', { route: 'health', status: '200' }) === before + 10;
+    }, 5000, 'the ten new health requests added to the old total');
+});
