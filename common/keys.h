@@ -13,7 +13,7 @@
  *   P room:{id}:members    set   user ids
  *   P user:{id}:rooms      set   room ids
  *   P room:{id}:online     hash  user id -> number of live subscriptions (all relays)
- *   P login-fail:{email}   string counter with a TTL (failed logins)
+ *   P login-fail:{email}:{addr}  string counter with a TTL (failed logins from one address)
  *   P rooms-version        string, set to a fresh value by every room create, join and
  *                          leave (validates the API's cached first page of GET /api/rooms)
  *   channel P room:{id}    Pub/Sub, one MESSAGE body (JSON) per message
@@ -38,7 +38,7 @@ size_t keys_rooms(char *buf, size_t cap);
 size_t keys_room_members(char *buf, size_t cap, const char *room_id);
 size_t keys_user_rooms(char *buf, size_t cap, const char *user_id);
 size_t keys_room_online(char *buf, size_t cap, const char *room_id);
-size_t keys_login_fail(char *buf, size_t cap, const char *email);
+size_t keys_login_fail(char *buf, size_t cap, const char *email, const char *addr);
 size_t keys_rooms_version(char *buf, size_t cap);
 size_t keys_chan_room(char *buf, size_t cap, const char *room_id);
 size_t keys_chan_revoked(char *buf, size_t cap);

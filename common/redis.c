@@ -263,3 +263,20 @@ out:
     if (c) redisFree(c);
     return rc;
 }
+
+chat_rc redis_reply_rc(const redisReply *r, const char *what)
+{
+    static const char *const transient[] = {"LOADING", "BUSY", "MASTERDOWN", "MISCONF", "OOM",
+                                            "READONLY", "NOREPLICAS", "TRYAGAIN", "CLUSTERDOWN"};
+    if (!r) return CHAT_EUNAVAIL;
+    if (r->type != REDIS_REPLY_ERROR) return CHAT_OK;
+    for (size_t i = 0; i < ARRAY_LEN(transient); i++) {
+        size_t n = strlen(transient[i]);
+        if (strncmp(r->str, transient[i], n) == 0 && (r->str[n] == ' ' || r->str[n] == '\0')) {
+            log_warn("redis", "op=%s state=unavailable err=%s", what, log_q(0, r->str));
+            return CHAT_EUNAVAIL;
+        }
+    }
+    log_error("redis", "op=%s err=%s", what, log_q(0, r->str));
+    return CHAT_EINTERNAL;
+}

@@ -10,6 +10,7 @@
 
 #include <hiredis/hiredis.h>
 #include <stddef.h>
+#include "result.h"
 
 typedef struct redis_url {
     char host[256]; /* or a unix socket path when is_unix */
@@ -46,6 +47,13 @@ void rconn_free(rconn *c);
  * REDIS_REPLY_ERROR reply is returned as is. */
 redisReply *rconn_cmd(rconn *c, const char *fmt, ...);
 redisReply *rconn_cmdargv(rconn *c, int argc, const char **argv, const size_t *lens);
+
+/* What a reply means to a caller that expects no error: CHAT_OK for any non-error
+ * reply; CHAT_EUNAVAIL for NULL (no connection) or a server-state error (LOADING,
+ * BUSY, MASTERDOWN, MISCONF, OOM, READONLY, NOREPLICAS, TRYAGAIN, CLUSTERDOWN: warned);
+ * CHAT_EINTERNAL (logged as an error) for any other error reply. what names the
+ * operation in the log line. Shared by the API's and the relay's stores. */
+chat_rc redis_reply_rc(const redisReply *r, const char *what);
 
 /* Pipeline: append commands, then collect exactly that many replies with
  * rconn_get_reply(). On failure rconn_get_reply returns NULL and the connection is

@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 #include <string.h>
+#include <strings.h>
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -41,4 +42,17 @@ void token_id(char *out, size_t n)
     if (n > 32) n = 32;
     for (size_t i = 0; i < n; i++) out[i] = b64url[randombytes_uniform(62)];
     out[n] = '\0';
+}
+
+bool token_from_bearer(const char *h, size_t len, const char **tok, size_t *tlen)
+{
+    while (len && *h == ' ') h++, len--;
+    if (len < 7 || strncasecmp(h, "Bearer ", 7) != 0) return false;
+    h += 7;
+    len -= 7;
+    while (len && *h == ' ') h++, len--;
+    while (len && h[len - 1] == ' ') len--;
+    *tok = h;
+    *tlen = len;
+    return true;
 }

@@ -17,6 +17,10 @@ int token_init(void);
 void token_new(char out[TOKEN_LEN + 1]);
 /* True when s has exactly the shape of a token (length and alphabet). */
 bool token_wellformed(const char *s, size_t len);
+/* The token in an Authorization value "Bearer <token>" (scheme case-insensitive,
+ * spaces around the token ignored): *tok, *tlen point into h. False when h does not
+ * use the Bearer scheme; the token itself is not checked (token_wellformed). */
+bool token_from_bearer(const char *h, size_t len, const char **tok, size_t *tlen);
 void token_hash(const char *token, size_t len, char out[TOKEN_HASH_LEN + 1]);
 /* Random opaque id of n (<= 32) base64url characters, e.g. for users and rooms. */
 void token_id(char *out, size_t n);

@@ -4,8 +4,7 @@
 
 #include <string.h>
 
-/* Decode one code point at s[i..len); returns its byte length, or 0 if invalid. */
-static size_t utf8_decode(const unsigned char *s, size_t len, size_t i, unsigned *cp)
+size_t valid_utf8_decode(const unsigned char *s, size_t len, size_t i, unsigned *cp)
 {
     unsigned c = s[i];
     if (c < 0x80) { *cp = c; return 1; }
@@ -29,7 +28,7 @@ bool valid_utf8(const char *s, size_t len)
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < len;) {
         unsigned cp;
-        size_t n = utf8_decode(u, len, i, &cp);
+        size_t n = valid_utf8_decode(u, len, i, &cp);
         if (!n || cp == 0) return false;
         i += n;
     }
@@ -57,7 +56,7 @@ size_t valid_trim(const char *s, size_t len, const char **start)
     size_t b = 0, e = len;
     while (b < e) {
         unsigned cp;
-        size_t n = utf8_decode(u, e, b, &cp);
+        size_t n = valid_utf8_decode(u, e, b, &cp);
         if (!n || !is_space(cp)) break;
         b += n;
     }
@@ -65,12 +64,32 @@ size_t valid_trim(const char *s, size_t len, const char **start)
         size_t k = e - 1; /* back up to the lead byte of the last code point */
         while (k > b && (u[k] & 0xc0) == 0x80) k--;
         unsigned cp;
-        size_t n = utf8_decode(u, e, k, &cp);
+        size_t n = valid_utf8_decode(u, e, k, &cp);
         if (!n || k + n != e || !is_space(cp)) break;
         e = k;
     }
     *start = s + b;
     return e - b;
+}
+
+bool valid_forbidden_in_name(unsigned cp)
+{
+    return cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+           (cp >= 0x2066 && cp <= 0x2069) || cp == 0x00ad || cp == 0x034f || cp == 0x115f ||
+           cp == 0x1160 || cp == 0x17b4 || cp == 0x17b5 || (cp >= 0x180b && cp <= 0x180f) ||
+           cp == 0x200b || (cp >= 0x2060 && cp <= 0x2064) || (cp >= 0x206a && cp <= 0x206f) ||
+           cp == 0x3164 || cp == 0xfeff || cp == 0xffa0 || (cp >= 0xfff9 && cp <= 0xfffb) ||
+           (cp >= 0x1d173 && cp <= 0x1d17a) || (cp >= 0xe0000 && cp <= 0xe007f);
+}
+
+/* Shows nothing on its own: white space, joiners, variation selectors, combining
+ * marks (they only decorate the character before them), braille blank. */
+static bool invisible_alone(unsigned cp)
+{
+    return is_space(cp) || cp == 0x200c || cp == 0x200d || (cp >= 0xfe00 && cp <= 0xfe0f) ||
+           (cp >= 0xe0100 && cp <= 0xe01ef) || (cp >= 0x0300 && cp <= 0x036f) ||
+           (cp >= 0x1ab0 && cp <= 0x1aff) || (cp >= 0x1dc0 && cp <= 0x1dff) ||
+           (cp >= 0x20d0 && cp <= 0x20ff) || (cp >= 0xfe20 && cp <= 0xfe2f) || cp == 0x2800;
 }
 
 chat_rc valid_text(const char *s, size_t len, size_t min_cp, size_t max_cp, int flags,
@@ -85,16 +104,26 @@ chat_rc valid_text(const char *s, size_t len, size_t min_cp, size_t max_cp, int 
     const char *t;
     size_t tn = valid_trim(s, len, &t);
     const unsigned char *u = (const unsigned char *)t;
+    bool visible = false;
     for (size_t i = 0; i < tn;) {
         unsigned cp;
-        size_t n = utf8_decode(u, tn, i, &cp);
+        size_t n = valid_utf8_decode(u, tn, i, &cp);
         bool ctl = cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
         if (ctl && (flags & VALID_ALLOW_NEWLINES) && (cp == '\n' || cp == '\r' || cp == '\t')) ctl = false;
         if (ctl) {
             *why = "contains control characters";
             return CHAT_EINVALID;
         }
+        if ((flags & VALID_NAME) && valid_forbidden_in_name(cp)) {
+            *why = "contains bidirectional or invisible formatting characters";
+            return CHAT_EINVALID;
+        }
+        if (!invisible_alone(cp)) visible = true;
         i += n;
+    }
+    if ((flags & VALID_NAME) && tn > 0 && !visible) {
+        *why = "has no visible character";
+        return CHAT_EINVALID;
     }
     size_t cps = valid_cp_count(t, tn);
     if (cps < min_cp) {
@@ -139,6 +168,12 @@ chat_rc valid_email(const char *s, size_t len)
     }
     if (label == 0 || d[dlen - 1] == '-') return CHAT_EINVALID;
     return CHAT_OK;
+}
+
+void valid_email_lower(const char *s, size_t len, char *out)
+{
+    for (size_t i = 0; i < len; i++) out[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a') : s[i];
+    out[len] = '\0';
 }
 
 bool valid_id(const char *s, size_t len)

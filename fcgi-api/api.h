@@ -53,7 +53,7 @@ typedef struct api_req {
     const char *uri;           /* REQUEST_URI as sent: path plus optional ?query */
     const char *query;         /* after '?', or "" */
     const char *authorization; /* Authorization header or NULL */
-    const char *remote_addr;   /* REMOTE_ADDR: the peer lighttpd's socket saw, or NULL */
+    const char *peer;          /* the client's address as lighttpd saw it (REMOTE_ADDR), or "-" */
     char params[API_PARAMS_MAX][API_ID_MAX + 1];
     size_t nparams;
     json_object *body; /* parsed body for API_BODY routes, else NULL */

@@ -20,10 +20,3 @@ $(API_BIN): $(API_MAIN_OBJ) $(API_LIB) $(COMMON_LIB)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(API_MAIN_OBJ) $(API_LIB) $(COMMON_LIB) $(LIBS)
 
 ALL_BINS += $(API_BIN)
-
-# Unit tests of this part (tests/unit/test_router.c, tests/unit/test_api_*.c) are
-# built by the generic rule in tests/unit/build.mk, which links the objects named as
-# prerequisites: name every API object but main.o. (Harmless if UNIT_LINK later gains
-# libapi.a: the archive's members are then simply not needed.)
-API_UNIT_BINS := $(patsubst %.c,$(B)/%,$(wildcard tests/unit/test_router.c tests/unit/test_api_*.c))
-$(API_UNIT_BINS): $(filter-out $(API_MAIN_OBJ),$(API_OBJS))

@@ -88,7 +88,9 @@ static void serve(FCGX_Request *fr, rconn *redis, const api_cfg *cfg)
     if (!req.uri) req.uri = "";
     req.query = api_uri_query(req.uri);
     req.authorization = FCGX_GetParam("HTTP_AUTHORIZATION", fr->envp);
-    req.remote_addr = FCGX_GetParam("REMOTE_ADDR", fr->envp);
+    /* lighttpd's own peer address, never a header the client sets (X-Forwarded-For). */
+    req.peer = FCGX_GetParam("REMOTE_ADDR", fr->envp);
+    if (!req.peer || !*req.peer || strlen(req.peer) > 45) req.peer = "-";
 
     chat_rc rc = api_route_match(req.method, req.uri, &m);
     if (rc == CHAT_EMETHOD) {
@@ -113,8 +115,8 @@ static void serve(FCGX_Request *fr, rconn *redis, const api_cfg *cfg)
     char path[201];
     size_t plen = strcspn(req.uri, "?#");
     snprintf(path, sizeof path, "%.*s", (int)(plen < 200 ? plen : 200), req.uri);
-    log_info("request", "method=%s path=%s status=%d user=%s route=%s error=%s us=%lld", log_q(0, req.method),
-             log_q(1, path), status, req.user_id[0] ? req.user_id : "-", m.route ? m.route->name : "-",
+    log_info("request", "method=%s path=%s status=%d user=%s peer=%s route=%s error=%s us=%lld",
+             log_q(0, req.method), log_q(1, path), status, req.user_id[0] ? req.user_id : "-", log_q(2, req.peer), m.route ? m.route->name : "-",
              rc == CHAT_OK ? "-" : api_http_slug(rc), (long long)us);
     api_req_clear(&req);
 }

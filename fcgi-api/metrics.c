@@ -2,7 +2,7 @@
 #include "metrics.h"
 #include "buf.h"
 #include "log.h"
-#include "peer.h"
+#include "loopback.h"
 #include "prom.h"
 #include "router.h"
 #include "util.h"
@@ -226,7 +226,7 @@ static void write_all(buf *b)
 
 chat_rc api_metrics(api_req *req)
 {
-    if (!peer_is_loopback_text(req->remote_addr))
+    if (!loopback_text(req->peer))
         return api_fail(req, CHAT_EFORBIDDEN, "metrics are served to loopback clients only");
     write_all(&scrape);
     req->out_ctype = PROM_CONTENT_TYPE;

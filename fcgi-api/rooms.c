@@ -24,8 +24,8 @@ chat_rc api_rooms_create(api_req *req)
     size_t len;
     chat_rc rc = api_field_str(req, "name", &name, &len);
     if (rc != CHAT_OK) return rc;
-    if (valid_text(name, len, 1, API_ROOM_NAME_MAX_CP, 0, &name, &len, &why) != CHAT_OK)
-        return api_fail(req, CHAT_EINVALID, "name %s (1 to %d characters, no control characters)", why, API_ROOM_NAME_MAX_CP);
+    if (valid_text(name, len, 1, API_ROOM_NAME_MAX_CP, VALID_NAME, &name, &len, &why) != CHAT_OK)
+        return api_fail(req, CHAT_EINVALID, "name %s (1 to %d characters with a visible one, no control or invisible formatting characters)", why, API_ROOM_NAME_MAX_CP);
     memcpy(r.name, name, len);
     r.name[len] = '\0';
     memcpy(r.created_by, req->user_id, sizeof r.created_by);

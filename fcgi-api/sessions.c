@@ -13,20 +13,16 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #define WRONG_LOGIN "wrong email or password"
 
 chat_rc api_auth(api_req *req)
 {
     const char *h = req->authorization;
+    size_t len;
     if (!h || !*h) return api_fail(req, CHAT_EUNAUTH, "missing bearer token");
-    while (*h == ' ') h++;
-    if (strncasecmp(h, "Bearer ", 7) != 0) return api_fail(req, CHAT_EUNAUTH, "the Authorization scheme must be Bearer");
-    h += 7;
-    while (*h == ' ') h++;
-    size_t len = strlen(h);
-    while (len && h[len - 1] == ' ') len--;
+    if (!token_from_bearer(h, strlen(h), &h, &len))
+        return api_fail(req, CHAT_EUNAUTH, "the Authorization scheme must be Bearer");
     if (!token_wellformed(h, len)) return api_fail(req, CHAT_EUNAUTH, "malformed bearer token");
 
     char th[TOKEN_HASH_LEN + 1], uid[API_ID_MAX + 1];
@@ -45,7 +41,7 @@ chat_rc api_auth(api_req *req)
  * A failure to count is not reported over the 401: the attempt failed either way. */
 static chat_rc login_failed(api_req *req, const char *email, bool countable)
 {
-    if (countable) (void)api_store_login_fail_add(req->redis, email, req->cfg->login_fail_window);
+    if (countable) (void)api_store_login_fail_add(req->redis, email, req->peer, req->cfg->login_fail_window);
     return api_fail(req, CHAT_EUNAUTH, WRONG_LOGIN);
 }
 
@@ -66,15 +62,13 @@ chat_rc api_sessions_login(api_req *req)
     bool countable = email_len <= API_EMAIL_MAX && valid_email(email_in, email_len) == CHAT_OK;
     email[0] = '\0';
     if (countable) {
-        for (size_t i = 0; i < email_len; i++)
-            email[i] = (email_in[i] >= 'A' && email_in[i] <= 'Z') ? (char)(email_in[i] - 'A' + 'a') : email_in[i];
-        email[email_len] = '\0';
+        valid_email_lower(email_in, email_len, email);
 
         long fails, ttl;
-        if ((rc = api_store_login_fails(req->redis, email, &fails, &ttl)) != CHAT_OK) return rc;
+        if ((rc = api_store_login_fails(req->redis, email, req->peer, &fails, &ttl)) != CHAT_OK) return rc;
         if (fails >= req->cfg->login_fail_limit) {
             req->retry_after = ttl > 0 ? ttl : req->cfg->login_fail_window;
-            return api_fail(req, CHAT_ERATE, "too many failed logins for this email, try again in %ld s", req->retry_after);
+            return api_fail(req, CHAT_ERATE, "too many failed logins for this email from this address, try again in %ld s", req->retry_after);
         }
         rc = api_store_user_by_email(req->redis, email, &u, pwhash);
     } else {
@@ -93,7 +87,7 @@ chat_rc api_sessions_login(api_req *req)
     token_new(token);
     token_hash(token, TOKEN_LEN, th);
     if ((rc = api_store_session_new(req->redis, th, u.id, req->cfg->session_ttl)) != CHAT_OK) return rc;
-    (void)api_store_login_fail_reset(req->redis, email);
+    (void)api_store_login_fail_reset(req->redis, email, req->peer);
 
     snprintf(req->user_id, sizeof req->user_id, "%s", u.id);
     return api_reply(req, 200, api_view_auth(&u, token));

@@ -8,6 +8,7 @@
 #include "store.h"
 #include "keys.h"
 #include "log.h"
+#include "scripts.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -49,19 +50,7 @@ redisReply *api_store_eval(rconn *c, api_script *s, int nkeys, const char **keys
 
 chat_rc api_store_check(const redisReply *r, const char *what)
 {
-    static const char *const transient[] = {"LOADING", "BUSY", "MASTERDOWN", "MISCONF", "OOM",
-                                            "READONLY", "NOREPLICAS", "TRYAGAIN", "CLUSTERDOWN"};
-    if (!r) return CHAT_EUNAVAIL;
-    if (r->type != REDIS_REPLY_ERROR) return CHAT_OK;
-    for (size_t i = 0; i < ARRAY_LEN(transient); i++) {
-        size_t n = strlen(transient[i]);
-        if (strncmp(r->str, transient[i], n) == 0 && (r->str[n] == ' ' || r->str[n] == '\0')) {
-            log_warn("redis", "op=%s state=unavailable err=%s", what, log_q(0, r->str));
-            return CHAT_EUNAVAIL;
-        }
-    }
-    log_error("redis", "op=%s err=%s", what, log_q(0, r->str));
-    return CHAT_EINTERNAL;
+    return redis_reply_rc(r, what);
 }
 
 bool api_store_copy(char *dst, size_t cap, const redisReply *r)
@@ -84,14 +73,7 @@ static bool reply_i64(const redisReply *r, int64_t *out)
 
 /* ---- users --------------------------------------------------------------------------- */
 
-/* KEYS: user-email, user, session. ARGV: id name email pwhash createdAt ttl.
- * Claims the email first; when it is taken nothing else happens. */
-static api_script signup_script = {.src =
-    "if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end\n"
-    "redis.call('HSET', KEYS[2], 'id', ARGV[1], 'name', ARGV[2], 'email', ARGV[3],\n"
-    "           'pwhash', ARGV[4], 'createdAt', ARGV[5])\n"
-    "redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[6])\n"
-    "return 1\n"};
+static api_script signup_script = {.src = script_signup};
 
 chat_rc api_store_ping(rconn *c)
 {
@@ -166,11 +148,7 @@ chat_rc api_store_user_by_email(rconn *c, const char *email, api_user *u, char *
 
 /* ---- sessions ------------------------------------------------------------------------ */
 
-/* KEYS: session. ARGV: revoked channel, token hash. */
-static api_script revoke_script = {.src =
-    "redis.call('DEL', KEYS[1])\n"
-    "redis.call('PUBLISH', ARGV[1], ARGV[2])\n"
-    "return 1\n"};
+static api_script revoke_script = {.src = script_revoke};
 
 chat_rc api_store_session_new(rconn *c, const char *token_hash, const char *user_id, long ttl)
 {
@@ -222,18 +200,13 @@ chat_rc api_store_session_revoke(rconn *c, const char *token_hash)
 
 /* ---- failed logins ---------------------------------------------------------------------- */
 
-/* KEYS: counter. ARGV: window seconds. A counter that somehow lost its TTL gets one
- * again, so an address is never locked out for good. */
-static api_script fail_script = {.src =
-    "local n = redis.call('INCR', KEYS[1])\n"
-    "if n == 1 or redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end\n"
-    "return n\n"};
+static api_script fail_script = {.src = script_login_fail};
 
-chat_rc api_store_login_fails(rconn *c, const char *email, long *count, long *ttl)
+chat_rc api_store_login_fails(rconn *c, const char *email, const char *addr, long *count, long *ttl)
 {
     char k[KEYS_MAX];
     *count = *ttl = 0;
-    if (!keys_login_fail(k, sizeof k, email)) return CHAT_EINTERNAL;
+    if (!keys_login_fail(k, sizeof k, email, addr)) return CHAT_EINTERNAL;
     redisReply *r = rconn_cmd(c, "GET %s", k);
     chat_rc rc = api_store_check(r, "login-fails");
     int64_t v = 0;
@@ -248,10 +221,10 @@ chat_rc api_store_login_fails(rconn *c, const char *email, long *count, long *tt
     return rc;
 }
 
-chat_rc api_store_login_fail_add(rconn *c, const char *email, long window)
+chat_rc api_store_login_fail_add(rconn *c, const char *email, const char *addr, long window)
 {
     char k[KEYS_MAX], w[24];
-    if (!keys_login_fail(k, sizeof k, email)) return CHAT_EINTERNAL;
+    if (!keys_login_fail(k, sizeof k, email, addr)) return CHAT_EINTERNAL;
     snprintf(w, sizeof w, "%ld", window);
     const char *keys[] = {k};
     const char *args[] = {w};
@@ -261,10 +234,10 @@ chat_rc api_store_login_fail_add(rconn *c, const char *email, long window)
     return rc;
 }
 
-chat_rc api_store_login_fail_reset(rconn *c, const char *email)
+chat_rc api_store_login_fail_reset(rconn *c, const char *email, const char *addr)
 {
     char k[KEYS_MAX];
-    if (!keys_login_fail(k, sizeof k, email)) return CHAT_EINTERNAL;
+    if (!keys_login_fail(k, sizeof k, email, addr)) return CHAT_EINTERNAL;
     redisReply *r = rconn_cmd(c, "DEL %s", k);
     chat_rc rc = api_store_check(r, "login-fail-reset");
     if (r) freeReplyObject(r);

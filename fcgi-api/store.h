@@ -91,14 +91,14 @@ chat_rc api_store_session_revoke(rconn *c, const char *token_hash);
 
 /* Failed logins for email in the current window: *count, and *ttl the seconds left
  * in the window (0 when none). */
-chat_rc api_store_login_fails(rconn *c, const char *email, long *count, long *ttl);
+chat_rc api_store_login_fails(rconn *c, const char *email, const char *addr, long *count, long *ttl);
 
 /* Count one more failed login for email; the window starts with the first failure
  * and lasts window seconds. */
-chat_rc api_store_login_fail_add(rconn *c, const char *email, long window);
+chat_rc api_store_login_fail_add(rconn *c, const char *email, const char *addr, long window);
 
 /* Forget the failed logins of email (after a successful login). */
-chat_rc api_store_login_fail_reset(rconn *c, const char *email);
+chat_rc api_store_login_fail_reset(rconn *c, const char *email, const char *addr);
 
 /* ---- rooms (store_rooms.c) ---------------------------------------------------- */
 

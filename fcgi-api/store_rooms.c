@@ -9,6 +9,7 @@
 #include "store.h"
 #include "keys.h"
 #include "log.h"
+#include "scripts.h"
 #include "token.h"
 #include "util.h"
 
@@ -22,87 +23,10 @@
  * so no client can see a page older than a write it has been told about. Random
  * rather than INCR: after a FLUSHALL a counter would restart and repeat old values. */
 
-/* KEYS: room, rooms, members, user rooms, rooms version.
- * ARGV: id name createdBy createdAt new-version. */
-static api_script create_script = {.src =
-    "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
-    "redis.call('HSET', KEYS[1], 'id', ARGV[1], 'name', ARGV[2], 'createdBy', ARGV[3], 'createdAt', ARGV[4])\n"
-    "redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])\n"
-    "redis.call('SADD', KEYS[3], ARGV[3])\n"
-    "redis.call('SADD', KEYS[4], ARGV[1])\n"
-    "redis.call('SET', KEYS[5], ARGV[5])\n"
-    "return 1\n"};
-
-/* KEYS: room, members, user rooms, rooms version. ARGV: user id, room id, new-version.
- * Returns -1 when the room does not exist, else {memberCount, id, name, createdBy, createdAt}.
- * A repeated join changes nothing, so it keeps the version (and the caches). */
-static api_script join_script = {.src =
-    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
-    "if redis.call('SADD', KEYS[2], ARGV[1]) == 1 then redis.call('SET', KEYS[4], ARGV[3]) end\n"
-    "redis.call('SADD', KEYS[3], ARGV[2])\n"
-    "local h = redis.call('HMGET', KEYS[1], 'id', 'name', 'createdBy', 'createdAt')\n"
-    "return {redis.call('SCARD', KEYS[2]), h[1], h[2], h[3], h[4]}\n"};
-
-/* KEYS: room, members, user rooms, rooms version. ARGV: user id, room id, "left"
- * channel, new-version. Returns -1 when the room does not exist, 0 when the user was
- * not a member, 1. A real leave is announced as "{roomId} {userId}" so relays end
- * that user's subscriptions to the room. */
-static api_script leave_script = {.src =
-    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
-    "local n = redis.call('SREM', KEYS[2], ARGV[1])\n"
-    "redis.call('SREM', KEYS[3], ARGV[2])\n"
-    "if n == 1 then\n"
-    "  redis.call('SET', KEYS[4], ARGV[4])\n"
-    "  redis.call('PUBLISH', ARGV[3], ARGV[2] .. ' ' .. ARGV[1])\n"
-    "end\n"
-    "return n\n"};
-
-/* KEYS: rooms, rooms version. ARGV: count, room key head, members key tail,
- * new-version [, score, id]. One page of up to count rooms in newest-first order
- * (score descending, then id descending by bytes, which is how ZREVRANGEBYSCORE
- * orders ties) strictly after (score, id), or from the newest without them.
- * Returns {version, more, then id name createdBy createdAt memberCount per room}:
- * version is the rooms version this snapshot belongs to (set to new-version when
- * there is none yet), more is 1 when a further room exists. Rooms that vanished
- * are skipped. One atomic call so the page, its counts and its version agree; the
- * room keys are built from head .. id .. tail because they are only known here.
- * Ids are compared byte by byte because Lua's `<` follows the server's locale. */
-static api_script page_script = {.src =
-    "local n = tonumber(ARGV[1])\n"
-    "local ver = redis.call('GET', KEYS[2])\n"
-    "if not ver then ver = ARGV[4]; redis.call('SET', KEYS[2], ver) end\n"
-    "local ids\n"
-    "if ARGV[5] == nil then\n"
-    "  ids = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', '-inf', 'LIMIT', 0, n + 1)\n"
-    "else\n"
-    "  local function before(a, b)\n"
-    "    for i = 1, math.min(#a, #b) do\n"
-    "      local x, y = a:byte(i), b:byte(i)\n"
-    "      if x ~= y then return x < y end\n"
-    "    end\n"
-    "    return #a < #b\n"
-    "  end\n"
-    "  ids = {}\n"
-    "  local ties = redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[5], ARGV[5])\n"
-    "  for i = 1, #ties do\n"
-    "    if #ids <= n and before(ties[i], ARGV[6]) then ids[#ids + 1] = ties[i] end\n"
-    "  end\n"
-    "  if #ids <= n then\n"
-    "    local rest = redis.call('ZREVRANGEBYSCORE', KEYS[1], '(' .. ARGV[5], '-inf', 'LIMIT', 0, n + 1 - #ids)\n"
-    "    for i = 1, #rest do ids[#ids + 1] = rest[i] end\n"
-    "  end\n"
-    "end\n"
-    "local out, got = {ver, 0}, 0\n"
-    "for i = 1, #ids do\n"
-    "  local h = redis.call('HMGET', ARGV[2] .. ids[i], 'id', 'name', 'createdBy', 'createdAt')\n"
-    "  if h[1] then\n"
-    "    if got == n then out[2] = 1; break end\n"
-    "    got = got + 1\n"
-    "    out[#out + 1] = h[1]; out[#out + 1] = h[2]; out[#out + 1] = h[3]; out[#out + 1] = h[4]\n"
-    "    out[#out + 1] = redis.call('SCARD', ARGV[2] .. ids[i] .. ARGV[3])\n"
-    "  end\n"
-    "end\n"
-    "return out\n"};
+static api_script create_script = {.src = script_room_create};
+static api_script join_script = {.src = script_room_join};
+static api_script leave_script = {.src = script_room_leave};
+static api_script page_script = {.src = script_rooms_page};
 
 /* A fresh rooms version value (key: keys_rooms_version()) into v[API_VERSION_LEN + 1]: a random prefix drawn
  * once per process plus a counter. Unique across processes and restarts like a
@@ -336,58 +260,42 @@ done:
     return rc;
 }
 
-/* The part of keys_room_members(id) after keys_room(id), e.g. ":members", into
- * tail[cap]; false when the schema does not have that shape. */
-static bool members_tail(char *tail, size_t cap)
-{
-    char kroom[KEYS_MAX], kmem[KEYS_MAX];
-    size_t rl = keys_room(kroom, sizeof kroom, ""), ml = keys_room_members(kmem, sizeof kmem, "");
-    if (!rl || !ml || ml < rl || memcmp(kroom, kmem, rl) != 0 || ml - rl >= cap) return false;
-    memcpy(tail, kmem + rl, ml - rl + 1);
-    return true;
-}
-
 chat_rc api_store_rooms_page(rconn *c, int64_t after_score, const char *after_id, size_t count,
                              api_room **rooms, size_t *n, bool *more, char *version)
 {
-    char krooms[KEYS_MAX], kver[KEYS_MAX], head[KEYS_MAX], tail[KEYS_MAX], cnt[24], score[24];
+    char krooms[KEYS_MAX], kver[KEYS_MAX], cnt[24], score[24];
     char ver[API_VERSION_LEN + 1];
     *rooms = NULL;
     *n = 0;
     *more = false;
     version[0] = '\0';
-    if (!keys_rooms(krooms, sizeof krooms) || !keys_rooms_version(kver, sizeof kver) ||
-        !keys_room(head, sizeof head, "") || !members_tail(tail, sizeof tail))
-        return CHAT_EINTERNAL;
+    if (!keys_rooms(krooms, sizeof krooms) || !keys_rooms_version(kver, sizeof kver)) return CHAT_EINTERNAL;
     snprintf(cnt, sizeof cnt, "%zu", count);
     snprintf(score, sizeof score, "%lld", (long long)after_score);
     new_version(ver);
+    /* Step 1, atomic: the ids of the page (and one more) and the version they were
+     * read at. Step 2, one pipeline: those rooms and their member counts. A write
+     * between the two changes the version, so a page cached under the version read
+     * in step 1 is only ever older than the next request's version, never newer. */
     const char *keys[] = {krooms, kver};
-    const char *args[] = {cnt, head, tail, ver, score, after_id};
-    redisReply *rep = api_store_eval(c, &page_script, 2, keys, after_id ? 6 : 4, args);
+    const char *args[] = {cnt, ver, score, after_id};
+    redisReply *rep = api_store_eval(c, &page_script, 2, keys, after_id ? 4 : 2, args);
     chat_rc rc = api_store_check(rep, "rooms-page");
     if (rc != CHAT_OK) goto done;
-    if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 2 || (rep->elements - 2) % 5 != 0 ||
-        (rep->elements - 2) / 5 > count || rep->element[1]->type != REDIS_REPLY_INTEGER) {
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 1 || rep->elements - 1 > count + 1) {
         rc = CHAT_EINTERNAL;
         goto done;
     }
     /* A version we cannot hold (not written by this API) only means no caching. */
-    if (!api_store_copy(version, API_VERSION_MAX + 1, rep->element[0])) version[0] = '\0';
-    *more = rep->element[1]->integer == 1;
-    size_t got = (rep->elements - 2) / 5;
-    *rooms = xcalloc(got ? got : 1, sizeof **rooms);
-    for (size_t i = 0; i < got && rc == CHAT_OK; i++) {
-        redisReply **e = rep->element + 2 + 5 * i;
-        if (room_from(e, &(*rooms)[i]) != 1 || e[4]->type != REDIS_REPLY_INTEGER) rc = CHAT_EINTERNAL;
-        else (*rooms)[i].member_count = e[4]->integer;
+    char got_ver[API_VERSION_MAX + 1];
+    if (!api_store_copy(got_ver, sizeof got_ver, rep->element[0])) got_ver[0] = '\0';
+    rc = load_room_list(c, rep->element + 1, rep->elements - 1, 1, rooms, n);
+    if (rc != CHAT_OK) goto done;
+    if (*n > count) {
+        *more = true;
+        *n = count;
     }
-    if (rc == CHAT_OK) *n = got;
-    else {
-        free(*rooms);
-        *rooms = NULL;
-        version[0] = '\0';
-    }
+    memcpy(version, got_ver, sizeof got_ver);
 done:
     if (rep) freeReplyObject(rep);
     return rc;

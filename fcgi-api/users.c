@@ -25,8 +25,7 @@ static chat_rc read_email(api_req *req, char *out)
     if (rc != CHAT_OK) return rc;
     if (len > API_EMAIL_MAX) return api_fail(req, CHAT_EINVALID, "email is too long (at most %d characters)", API_EMAIL_MAX);
     if (valid_email(s, len) != CHAT_OK) return api_fail(req, CHAT_EINVALID, "email is not a valid address");
-    for (size_t i = 0; i < len; i++) out[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a') : s[i];
-    out[len] = '\0';
+    valid_email_lower(s, len, out);
     return CHAT_OK;
 }
 
@@ -40,8 +39,8 @@ chat_rc api_users_signup(api_req *req)
 
     chat_rc rc = api_field_str(req, "name", &name, &name_len);
     if (rc != CHAT_OK) return rc;
-    if (valid_text(name, name_len, 1, API_NAME_MAX_CP, 0, &name, &name_len, &why) != CHAT_OK)
-        return api_fail(req, CHAT_EINVALID, "name %s (1 to %d characters, no control characters)", why, API_NAME_MAX_CP);
+    if (valid_text(name, name_len, 1, API_NAME_MAX_CP, VALID_NAME, &name, &name_len, &why) != CHAT_OK)
+        return api_fail(req, CHAT_EINVALID, "name %s (1 to %d characters with a visible one, no control or invisible formatting characters)", why, API_NAME_MAX_CP);
     memcpy(u.name, name, name_len);
     u.name[name_len] = '\0';
 

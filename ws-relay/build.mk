@@ -17,12 +17,3 @@ $(RELAY_BIN): $(B)/ws-relay/main.o $(RELAY_LIB) $(COMMON_LIB)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(B)/ws-relay/main.o $(RELAY_LIB) $(COMMON_LIB) $(LIBS)
 
 ALL_BINS += $(RELAY_BIN) $(RELAY_LIB)
-
-# Unit tests of relay modules: tests/unit/build.mk links each test with its own object
-# plus the objects named here (until UNIT_LINK includes librelay.a).
-$(B)/tests/unit/test_ratelimit: $(B)/ws-relay/ratelimit.o
-$(B)/tests/unit/test_relay_msg: $(B)/ws-relay/msg.o $(B)/ws-relay/stomp.o
-$(B)/tests/unit/test_relay_strmap: $(B)/ws-relay/strmap.o
-$(B)/tests/unit/test_relay_outq: $(B)/ws-relay/outq.o $(B)/ws-relay/msg.o $(B)/ws-relay/stomp.o
-$(B)/tests/unit/test_relay_pubsub: $(RELAY_LIB_OBJS)
-$(B)/tests/unit/test_sockjs_path: $(B)/ws-relay/sockjs_path.o

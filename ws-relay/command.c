@@ -1,23 +1,24 @@
 /* command.c - what each STOMP command does: CONNECT/STOMP (token -> user through
- * Redis), SUBSCRIBE (membership check, room channel), UNSUBSCRIBE, SEND (validation,
+ * the store), SUBSCRIBE (membership check, room channel), UNSUBSCRIBE, SEND (validation,
  * then membership check and PUBLISH in one Lua script), DISCONNECT, ACK/NACK, and the
  * ERRORs for everything else.
  *
- * A command that needs Redis becomes an `op`: it copies what it needs from the frame
+ * A command that needs Redis (through the session's relay_store, store.h) becomes an
+ * `op`: it copies what it needs from the frame
  * (frames live only until the next parse), holds a session reference, and pauses the
  * session's input until the reply; replies therefore come back in request order. A
  * reply for a session that has closed or given up waiting (gen changed) is dropped.
  *
  * Deliberately not here: frame parsing, the queue, heart-beats and closing
  * (session.c), rooms and presence (rooms.c). */
+#include "command.h"
 #include "session_int.h"
 #include "metrics.h"
 #include "buf.h"
 #include "json.h"
-#include "keys.h"
 #include "log.h"
 #include "msg.h"
-#include "rds.h"
+#include "store.h"
 #include "token.h"
 #include "util.h"
 #include "valid.h"
@@ -25,26 +26,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define SEND_DEST "/app/chat.sendMessage"
 #define ROOM_DEST "/topic/room/"
 #define MAX_MESSAGE_CP 1000
 #define SERVER_NAME "chat-relay/1.0"
-
-static int script_send;
-
-/* KEYS[1] members set, KEYS[2] room channel; ARGV[1] user id, ARGV[2] MESSAGE body.
- * -1 when the user is not a member, else PUBLISH's count. One atomic step, so sends
- * are ordered as the relay issued them and nobody outside the room can publish. */
-static const char send_lua[] =
-    "if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return -1 end\n"
-    "return redis.call('PUBLISH', KEYS[2], ARGV[2])\n";
-
-void cmd_init(void)
-{
-    script_send = rds_script_add(send_lua);
-}
 
 /* ---- ops: a command waiting on Redis ---------------------------------------------- */
 
@@ -56,7 +42,7 @@ typedef struct op {
     char *room;             /* SUBSCRIBE: room id */
     char *sub_id;           /* SUBSCRIBE: subscription id */
     size_t sub_id_len;
-    char *user_id;          /* CONNECT: the id the token maps to */
+    sub *su;                /* SUBSCRIBE: the pending subscription being checked */
 } op;
 
 /* New op for s (holds a reference) copying f's receipt header (f may be NULL). */
@@ -90,7 +76,6 @@ static void op_end(op *o)
     free(o->receipt);
     free(o->room);
     free(o->sub_id);
-    free(o->user_id);
     free(o);
     if (live) sess_resume(s);
     sess_release(s);
@@ -107,6 +92,17 @@ static void frame_error(sess *s, const stomp_frame *f, chat_rc rc, const char *t
     size_t len;
     const char *r = stomp_header_get(f, "receipt", &len);
     sess_error(s, rc, r, len, text);
+}
+
+/* The session's token bucket (SEND_BURST, SEND_RATE), shared by SEND, SUBSCRIBE and
+ * UNSUBSCRIBE: each costs one token. False (and ERROR rate-limited, which keeps the
+ * session) when the bucket is empty. */
+static bool rate_ok(sess *s, const stomp_frame *f)
+{
+    if (rl_take(&s->rl, &sess_config()->send_rate, mono_ms())) return true;
+    if (f->cmd == STOMP_SEND) RM_ADD(rate_limited, 1);
+    frame_error(s, f, CHAT_ERATE, "too many frames: this one was dropped");
+    return false;
 }
 
 /* ---- CONNECT / STOMP ------------------------------------------------------------------- */
@@ -152,65 +148,28 @@ static int parse_heartbeat(const char *v, size_t len, unsigned *cx, unsigned *cy
     return 0;
 }
 
-static void auth_got_name(const redisReply *r, void *ud);
-
-/* Redis failed while authenticating: ERROR unavailable, then close. */
-static void auth_unavailable(sess *s)
-{
-    sess_error_close(s, CHAT_EUNAVAIL, NULL, 0, "chat service unavailable, try again", "redis-unavailable");
-}
-
-/* The checks both authentication replies share. True when r is a string the caller
- * can use; otherwise the session is gone or the client has been answered (Redis
- * failure: unavailable; no such key: unauthorized). */
-static bool auth_reply_string(op *o, const redisReply *r)
-{
-    if (!op_live(o)) return false;
-    if (!r || r->type == REDIS_REPLY_ERROR) {
-        auth_unavailable(o->s);
-        return false;
-    }
-    if (r->type != REDIS_REPLY_STRING) {
-        sess_error(o->s, CHAT_EUNAUTH, NULL, 0, "invalid or expired token");
-        return false;
-    }
-    return true;
-}
-
-/* GET session:{hash} answered: look the user's name up next. Two round trips, not a
- * script: the user key depends on the first reply, and only common/keys.c spells keys. */
-static void auth_got_user(const redisReply *r, void *ud)
-{
-    op *o = ud;
-    if (!auth_reply_string(o, r)) goto done;
-    if (!valid_id(r->str, r->len)) {
-        sess_error(o->s, CHAT_EUNAUTH, NULL, 0, "invalid or expired token");
-        goto done;
-    }
-    o->user_id = xstrndup(r->str, r->len);
-    char key[KEYS_MAX];
-    size_t klen = keys_user(key, sizeof key, o->user_id);
-    const char *argv[3] = {"HGET", key, "name"};
-    size_t lens[3] = {4, klen, 4};
-    if (rds_cmd(auth_got_name, o, 3, argv, lens) == CHAT_OK) return; /* o lives on */
-    auth_unavailable(o->s);
-done:
-    op_end(o);
-}
-
-/* HGET user:{id} name answered: the session is open. */
-static void auth_got_name(const redisReply *r, void *ud)
+/* The token's user, from the store: the session is open, or the client is told why
+ * not (Redis failure: unavailable; unknown token: unauthorized; logged out while
+ * this was under way: revoked). */
+static void auth_done(void *ud, chat_rc rc, const char *user_id, const char *name)
 {
     op *o = ud;
     sess *s = o->s;
-    if (!auth_reply_string(o, r)) goto done;
+    if (!op_live(o)) goto done;
+    if (rc == CHAT_EUNAUTH) {
+        sess_error(s, CHAT_EUNAUTH, NULL, 0, "invalid or expired token");
+        goto done;
+    }
+    if (rc != CHAT_OK) {
+        sess_error_close(s, CHAT_EUNAVAIL, NULL, 0, "chat service unavailable, try again", "redis-unavailable");
+        goto done;
+    }
     if (s->revoked) {
         sess_error_close(s, CHAT_EUNAUTH, NULL, 0, "session revoked", "revoked");
         goto done;
     }
-    s->user_id = o->user_id;
-    o->user_id = NULL;
-    s->user_name = xstrndup(r->str, r->len);
+    s->user_id = xstrdup(user_id);
+    s->user_name = xstrdup(name);
     s->state = SS_OPEN;
     s->last_rx = s->last_tx = mono_ms();
     rl_init(&s->rl, &sess_config()->send_rate, s->last_rx);
@@ -254,12 +213,7 @@ static void on_connect(sess *s, const stomp_frame *f)
     if (!tok) {
         tok = stomp_header_get(f, "Authorization", &len);
         if (!tok) tok = stomp_header_get(f, "authorization", &len);
-        if (tok && len > 7 && strncasecmp(tok, "Bearer ", 7) == 0) {
-            tok += 7;
-            len -= 7;
-        } else {
-            tok = NULL;
-        }
+        if (tok && !token_from_bearer(tok, len, &tok, &len)) tok = NULL;
     }
     if (!tok || !token_wellformed(tok, len)) {
         frame_error(s, f, CHAT_EUNAUTH, tok ? "invalid or expired token" : "no token: send passcode or Authorization: Bearer");
@@ -271,14 +225,10 @@ static void on_connect(sess *s, const stomp_frame *f)
     s->hb_out = hb && cy ? (cy > hb ? cy : hb) : 0; /* we send at most this far apart */
     s->hb_in = hb && cx ? (cx > hb ? cx : hb) : 0;  /* the client promised this */
 
-    char key[KEYS_MAX];
-    size_t klen = keys_session(key, sizeof key, s->token_hash);
-    const char *argv[2] = {"GET", key};
-    size_t lens[2] = {3, klen};
     op *o = op_new(s, NULL);
-    if (rds_cmd(auth_got_user, o, 2, argv, lens) != CHAT_OK) {
+    if (sess_store()->user_by_token(s->token_hash, auth_done, o) != CHAT_OK) {
         op_end(o);
-        auth_unavailable(s);
+        sess_error_close(s, CHAT_EUNAVAIL, NULL, 0, "chat service unavailable, try again", "redis-unavailable");
         return;
     }
     s->state = SS_AUTH;
@@ -287,8 +237,16 @@ static void on_connect(sess *s, const stomp_frame *f)
 
 /* ---- SUBSCRIBE / UNSUBSCRIBE ------------------------------------------------------------ */
 
-/* Create the subscription o describes and attach it; RECEIPT if asked. */
-static void sub_attach(op *o)
+/* SUBSCRIBE runs in this order, so that a REST leave racing it can never leave a
+ * subscription behind (and nothing published meanwhile is lost):
+ *   1. rooms_want: the room's channel is subscribed on this relay;
+ *   2. sub_link: the subscription is linked in as pending (rooms.h): deliveries are
+ *      held, a REST leave from now on marks it left;
+ *   3. SISMEMBER: a leave before it answers 0, one after it is seen by step 2;
+ *   4. sub_checked: RECEIPT, then the held messages, then live ones (or ERROR). */
+
+/* Create the subscription o describes, pending, in the session and the room. */
+static sub *sub_link(op *o)
 {
     sess *s = o->s;
     buf p;
@@ -308,10 +266,22 @@ static void sub_attach(op *o)
     su->snext = s->subs;
     s->subs = su;
     s->nsubs++;
-    rooms_attach(su, o->room, s->user_id, s->user_name);
-    log_debug("subscribe", "session=%s user=%s room=%s sub=%s", s->id, s->user_id, o->room,
-              log_q(0, su->id));
-    if (o->receipt) sess_receipt(s, o->receipt, o->receipt_len);
+    rooms_attach(su, o->room, s->user_id, s->user_name, true);
+    return su;
+}
+
+static void sub_checked(void *ud, chat_rc rc);
+
+/* Steps 2 and 3 (the channel is subscribed). True when o now waits for SISMEMBER;
+ * false when the client has been answered and the caller ends o. */
+static bool sub_check(op *o)
+{
+    sess *s = o->s;
+    o->su = sub_link(o);
+    if (sess_store()->is_member(o->room, s->user_id, sub_checked, o) == CHAT_OK) return true;
+    sess_sub_free(s, o->su);
+    op_error(o, CHAT_EUNAVAIL, "chat service unavailable, subscription not made");
+    return false;
 }
 
 /* rooms_want's answer: the room's channel is subscribed here (or Redis went away). */
@@ -319,35 +289,51 @@ static void sub_room_ready(void *ud, chat_rc rc)
 {
     op *o = ud;
     if (op_live(o)) {
-        if (rc == CHAT_OK) sub_attach(o);
-        else op_error(o, CHAT_EUNAVAIL, "chat service unavailable, subscription not made");
+        if (rc == CHAT_OK && sub_check(o)) return; /* o lives on */
+        if (rc != CHAT_OK) op_error(o, CHAT_EUNAVAIL, "chat service unavailable, subscription not made");
     }
     op_end(o);
 }
 
-/* SISMEMBER answered. */
-static void sub_checked(const redisReply *r, void *ud)
+/* The membership check answered: step 4. */
+static void sub_checked(void *ud, chat_rc rc)
 {
     op *o = ud;
-    if (!op_live(o)) goto done;
-    if (!r || r->type != REDIS_REPLY_INTEGER) {
-        op_error(o, CHAT_EUNAVAIL, "chat service unavailable, subscription not made");
+    sess *s = o->s;
+    sub *su = o->su;
+    if (!op_live(o)) {
+        /* Given up (REDIS_TIMEOUT_MS): drop the pending subscription. A closing
+         * session frees its subscriptions itself. */
+        if (s->state < SS_CLOSING) sess_sub_free(s, su);
         goto done;
     }
-    if (r->integer != 1) {
-        op_error(o, CHAT_EFORBIDDEN, "not a member of this room");
+    if (rc != CHAT_OK) {
+        sess_sub_free(s, su);
+        op_error(o, rc == CHAT_EFORBIDDEN ? CHAT_EFORBIDDEN : CHAT_EUNAVAIL,
+                 rc == CHAT_EFORBIDDEN ? "not a member of this room"
+                                       : "chat service unavailable, subscription not made");
         goto done;
     }
-    chat_rc rc = rooms_want(o->room, sub_room_ready, o);
-    if (rc == CHAT_AGAIN) return; /* sub_room_ready ends o */
-    if (rc == CHAT_OK) sub_attach(o);
-    else op_error(o, CHAT_EUNAVAIL, "chat service unavailable, subscription not made");
+    if (o->receipt) sess_receipt(s, o->receipt, o->receipt_len);
+    if (su->left) {
+        /* A member when checked, gone by now: as if it had been made and then ended by
+         * the leave, like every live subscription of that user. */
+        log_info("unsubscribe", "session=%s user=%s sub=%s reason=left-room", s->id, s->user_id,
+                 log_q(0, su->id));
+        sess_sub_free(s, su);
+        goto done;
+    }
+    rooms_activate(su);
+    sess_sub_release_held(s, su);
+    log_debug("subscribe", "session=%s user=%s room=%s sub=%s", s->id, s->user_id, o->room,
+              log_q(0, su->id));
 done:
     op_end(o);
 }
 
 static void on_subscribe(sess *s, const stomp_frame *f)
 {
+    if (!rate_ok(s, f)) return;
     size_t dlen, idlen, alen;
     const char *dest = stomp_header_get(f, "destination", &dlen);
     const char *id = stomp_header_get(f, "id", &idlen);
@@ -383,20 +369,18 @@ static void on_subscribe(sess *s, const stomp_frame *f)
     o->room = xstrndup(dest + plen, dlen - plen);
     o->sub_id = xstrndup(id, idlen);
     o->sub_id_len = idlen;
-    char key[KEYS_MAX];
-    size_t klen = keys_room_members(key, sizeof key, o->room);
-    const char *argv[3] = {"SISMEMBER", key, s->user_id};
-    size_t lens[3] = {9, klen, strlen(s->user_id)};
-    if (rds_cmd(sub_checked, o, 3, argv, lens) != CHAT_OK) {
-        op_error(o, CHAT_EUNAVAIL, "chat service unavailable, subscription not made");
-        op_end(o);
+    chat_rc rc = rooms_want(o->room, sub_room_ready, o);
+    if (rc == CHAT_AGAIN || (rc == CHAT_OK && sub_check(o))) {
+        sess_wait(s); /* sub_room_ready / sub_checked go on */
         return;
     }
-    sess_wait(s);
+    if (rc != CHAT_OK) op_error(o, CHAT_EUNAVAIL, "chat service unavailable, subscription not made");
+    op_end(o);
 }
 
 static void on_unsubscribe(sess *s, const stomp_frame *f)
 {
+    if (!rate_ok(s, f)) return;
     size_t len;
     const char *id = stomp_header_get(f, "id", &len);
     if (!id && s->version == 10) id = stomp_header_get(f, "destination", &len);
@@ -413,21 +397,14 @@ static void on_unsubscribe(sess *s, const stomp_frame *f)
 
 /* ---- SEND -------------------------------------------------------------------------------- */
 
-static void send_done(const redisReply *r, void *ud)
+static void send_done(void *ud, chat_rc rc)
 {
     op *o = ud;
+    if (rc == CHAT_OK) RM_ADD(published, 1); /* published, whether or not the sender is still there */
     if (!op_live(o)) goto done;
-    if (!r || r->type != REDIS_REPLY_INTEGER) {
-        if (r && r->type == REDIS_REPLY_ERROR) log_error("send", "problem=%s", log_q(0, r->str));
-        op_error(o, CHAT_EUNAVAIL, "chat service unavailable, message not sent");
-        goto done;
-    }
-    if (r->integer < 0) {
-        op_error(o, CHAT_EFORBIDDEN, "not a member of this room");
-        goto done;
-    }
-    RM_ADD(published, 1);
-    if (o->receipt) sess_receipt(o->s, o->receipt, o->receipt_len);
+    if (rc == CHAT_EFORBIDDEN) op_error(o, CHAT_EFORBIDDEN, "not a member of this room");
+    else if (rc != CHAT_OK) op_error(o, CHAT_EUNAVAIL, "chat service unavailable, message not sent");
+    else if (o->receipt) sess_receipt(o->s, o->receipt, o->receipt_len);
 done:
     op_end(o);
 }
@@ -467,12 +444,8 @@ static void on_send(sess *s, const stomp_frame *f)
         frame_error(s, f, CHAT_ENOTFOUND, "unknown destination");
         return;
     }
-    if (!rl_take(&s->rl, &sess_config()->send_rate, mono_ms())) {
-        RM_ADD(rate_limited, 1);
-        frame_error(s, f, CHAT_ERATE, "too many messages: this one was dropped");
-        return;
-    }
-    if (!rds_cmd_ready()) {
+    if (!rate_ok(s, f)) return;
+    if (!sess_store()->ready()) {
         frame_error(s, f, CHAT_EUNAVAIL, "chat service unavailable, message not sent");
         return;
     }
@@ -490,7 +463,7 @@ static void on_send(sess *s, const stomp_frame *f)
         frame_error(s, f, CHAT_EINVALID, why);
         return;
     }
-    char id[MSG_ID_MAX], members[KEYS_MAX], chan[KEYS_MAX];
+    char id[MSG_ID_MAX];
     msg_next_id(id);
     msg_fields mf = {.type = "CHAT", .id = id, .room_id = room, .sender_id = s->user_id,
                      .sender = s->user_name, .sender_len = strlen(s->user_name),
@@ -498,13 +471,9 @@ static void on_send(sess *s, const stomp_frame *f)
     buf body;
     buf_init(&body, 0);
     msg_body(&body, &mf);
-    size_t mlen = keys_room_members(members, sizeof members, room);
-    size_t clen = keys_chan_room(chan, sizeof chan, room);
-    json_object_put(obj);
-    const char *argv[4] = {members, chan, s->user_id, buf_data(&body)};
-    size_t lens[4] = {mlen, clen, strlen(s->user_id), body.len};
     op *o = op_new(s, f);
-    rc = rds_eval(script_send, send_done, o, 2, 4, argv, lens);
+    rc = sess_store()->send(room, s->user_id, buf_data(&body), body.len, send_done, o);
+    json_object_put(obj); /* room points into it */
     buf_free(&body);
     if (rc != CHAT_OK) {
         op_error(o, CHAT_EUNAVAIL, "chat service unavailable, message not sent");

@@ -9,6 +9,7 @@
  *
  * Deliberately not here: anything a test could exercise below the process level. */
 #include "cfg.h"
+#include "command.h"
 #include "keys.h"
 #include "log.h"
 #include "metrics.h"
@@ -16,7 +17,9 @@
 #include "rds.h"
 #include "redis.h"
 #include "relay.h"
+#include "rooms.h"
 #include "session.h"
+#include "store.h"
 #include "token.h"
 #include "util.h"
 
@@ -48,7 +51,9 @@ static void usage(FILE *f)
 static void on_sweep(uv_timer_t *t)
 {
     (void)t;
-    sess_sweep(mono_ms());
+    int64_t now = mono_ms();
+    sess_sweep(now);
+    rooms_sweep(now);
 }
 
 static void noop_close(uv_handle_t *h) { (void)h; }
@@ -69,6 +74,7 @@ static void on_signal(uv_signal_t *h, int signum)
     uv_timer_stop(&sweep_timer);
     uv_close((uv_handle_t *)&sweep_timer, noop_close);
     sess_shutdown_all();
+    rooms_flush_leaves(); /* no grace at shutdown: the LEAVEs go out before we exit */
     relay_stop();
     rds_shutdown();
 }
@@ -89,6 +95,7 @@ static void read_conf(sess_conf *c, relay_conf *rc)
     c->max_subs = (unsigned)cfg_int("MAX_SUBSCRIPTIONS", 100, 1, 100000);
     c->connect_timeout_ms = (unsigned)cfg_int("CONNECT_TIMEOUT_MS", 10000, 100, 3600000);
     c->redis_timeout_ms = (unsigned)cfg_int("REDIS_TIMEOUT_MS", 5000, 100, 600000);
+    c->presence_grace_ms = (unsigned)cfg_int("PRESENCE_GRACE_MS", 1000, 0, 60000);
     char rid[9];
     token_id(rid, 8);
     rid[8] = '\0';
@@ -146,7 +153,8 @@ int main(int argc, char **argv)
 
     int status = 1;
     uv_loop_init(&loop);
-    sess_init(&sc); /* registers the Lua scripts: before rds_start */
+    store_init(); /* registers the Lua scripts: before rds_start */
+    sess_init(&sc, store_redis(), cmd_dispatch);
     rm_init(cfg_int("METRICS", 1, 0, 1) != 0);
     if (rds_start(&loop, &url, ps_events()) != 0 || relay_start(&loop, &rc) != 0) {
         rds_shutdown();

@@ -2,7 +2,7 @@
 #include "metrics.h"
 #include "buf.h"
 #include "msg.h"
-#include "peer.h"
+#include "loopback.h"
 #include "rds.h"
 #include "rooms.h"
 #include "session.h"
@@ -193,7 +193,7 @@ int rm_http(struct lws *wsi, const char *path)
     buf body;
     buf_init(&body, 0);
     int r;
-    if (!peer_fd_is_loopback(lws_get_socket_fd(wsi))) {
+    if (!loopback_fd(lws_get_socket_fd(wsi))) {
         buf_puts(&body, "{\"error\":{\"code\":\"forbidden\",\"message\":\"metrics are served to loopback clients only\"}}");
         r = answer(wsi, 403, "application/json; charset=utf-8", &body);
     } else {

@@ -7,7 +7,7 @@
  * counters stay at zero and /metrics answers 404 (for the on/off benchmark).
  *
  * /metrics answers loopback peers only, judged by the socket's peer address
- * (peer.h); anyone else gets 403 with the JSON error body.
+ * (common/loopback.h); anyone else gets 403 with the JSON error body.
  *
  * Deliberately not here: the exposition format (common/prom.h). */
 #ifndef RELAY_METRICS_H

@@ -70,3 +70,14 @@ void outq_clear(outq *q)
     q->head = q->tail = NULL;
     q->bytes = 0;
 }
+
+void outq_move(outq *dst, outq *src)
+{
+    if (!src->head) return;
+    if (dst->tail) dst->tail->next = src->head;
+    else dst->head = src->head;
+    dst->tail = src->tail;
+    dst->bytes += src->bytes;
+    src->head = src->tail = NULL;
+    src->bytes = 0;
+}

@@ -30,6 +30,8 @@ void outq_push_shared(outq *q, const char *prefix, size_t plen, msg_shared *m);
 /* Append the oldest frame's bytes to out and drop it from the queue. Returns false
  * when the queue is empty. */
 bool outq_pop(outq *q, struct buf *out);
+/* Append every frame of src to dst, in order; src is left empty. */
+void outq_move(outq *dst, outq *src);
 /* Drop everything (releases shared tails). */
 void outq_clear(outq *q);
 static inline bool outq_empty(const outq *q) { return q->head == NULL; }

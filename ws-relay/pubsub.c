@@ -6,8 +6,10 @@
 #include "log.h"
 #include "rooms.h"
 #include "session.h"
+#include "store.h"
 #include "valid.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 /* Whether chan[0..len) is the channel spell() writes (keys.h spells every name). */
@@ -44,26 +46,49 @@ static void on_message(const char *chan, size_t clen, const char *msg, size_t ml
     }
 }
 
+/* Set when the fixed channels are subscribed again after an outage and the command
+ * connection could not take the re-checks yet; on_cmd_reup runs them. */
+static bool recheck_due;
+
+/* Logouts and REST leaves published while the Pub/Sub connection was down were never
+ * heard: once both fixed channels are subscribed again (nothing more can be missed),
+ * look up what may have changed meanwhile. */
+static void recheck(void)
+{
+    if (!rds_cmd_ready()) {
+        recheck_due = true;
+        return;
+    }
+    recheck_due = false;
+    sess_recheck_tokens();
+    rooms_recheck_members();
+}
+
 static void on_subscribed(const char *chan, size_t len)
 {
     const char *id;
-    if (keys_chan_room_id(chan, len, &id)) rooms_on_subscribed(chan, len);
+    size_t n = keys_chan_room_id(chan, len, &id);
+    if (n) rooms_on_subscribed(id, n);
+    else if (is_chan(chan, len, keys_chan_left)) recheck(); /* subscribed after revoked */
+}
+
+static void on_cmd_reup(void)
+{
+    rooms_reassert();
+    if (recheck_due) recheck();
 }
 
 static void on_unsubscribed(const char *chan, size_t len)
 {
     const char *id;
-    if (keys_chan_room_id(chan, len, &id)) rooms_on_unsubscribed(chan, len);
+    size_t n = keys_chan_room_id(chan, len, &id);
+    if (n) rooms_on_unsubscribed(id, n);
 }
 
 /* Subscribe the fixed channels, then every room that has local subscribers. */
 static void on_sub_up(void)
 {
-    char chan[KEYS_MAX];
-    size_t n = keys_chan_revoked(chan, sizeof chan);
-    rds_subscribe(chan, n);
-    n = keys_chan_left(chan, sizeof chan);
-    rds_subscribe(chan, n);
+    store_subscribe_fixed();
     rooms_resubscribe();
 }
 
@@ -73,7 +98,7 @@ static const rds_events events = {
     .on_unsubscribed = on_unsubscribed,
     .on_sub_up = on_sub_up,
     .on_sub_down = rooms_on_sub_down,
-    .on_cmd_reup = rooms_reassert,
+    .on_cmd_reup = on_cmd_reup,
 };
 
 const rds_events *ps_events(void)

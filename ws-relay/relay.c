@@ -23,8 +23,10 @@
  * Deliberately not here: STOMP semantics (session.c), SockJS (sockjs*.c). */
 #include "relay.h"
 #include "buf.h"
+#include "list.h"
 #include "log.h"
 #include "metrics.h"
+#include "peer.h"
 #include "session.h"
 #include "sockjs.h"
 
@@ -43,8 +45,7 @@ struct pss {
     sess *s;
     void *sockjs; /* sockjs.c's state for SockJS requests and websockets, else NULL */
     struct lws *wsi;
-    pss *pprev, *pnext; /* on the pending list (pending set) */
-    bool pending;
+    list_node pending;  /* on the pending list (lws zeroes the struct: unlinked) */
 };
 
 /* Frames taken into one WebSocket message. Big enough that a fan-out burst leaves in
@@ -56,7 +57,7 @@ enum relay_ws_route { ROUTE_REJECT = 0, ROUTE_STOMP, ROUTE_SOCKJS };
 static struct lws_context *ctx;
 static buf wbuf;           /* the write buffer, LWS_PRE bytes of headroom */
 static int ctx_created;
-static pss *pending_head;  /* sessions with output to flush at the end of this loop turn */
+static list_node pending = LIST_INIT(pending); /* output to flush at the end of this loop turn */
 static uv_check_t flush_check;
 static bool flush_started;
 
@@ -72,34 +73,21 @@ static struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0}
 };
 
-static const struct lws_extension extensions[] = {
-    {"permessage-deflate", lws_extension_callback_pm_deflate,
-     "permessage-deflate; client_no_context_takeover; client_max_window_bits"},
-    {NULL, NULL, NULL}
-};
+/* No WebSocket extensions: permessage-deflate is not negotiated. lws 4.1.6 (Debian 12's,
+ * the newest packaged) asserts in its inflater (extension-permessage-deflate.c:351,
+ * priv->rx.avail_out) and corrupts input ("inflate -3") when a client pipelines large
+ * compressed messages; no option of that version avoids it, and one client could abort
+ * the process. docs/STOMP.md, "Compression". */
 
 /* ---- the WebSocket transport ------------------------------------------------------------ */
 
-/* Put p on the pending list (once). */
+/* Put p on the pending list (once) / take it off. */
 static void pending_add(pss *p)
 {
-    if (p->pending) return;
-    p->pending = true;
-    p->pprev = NULL;
-    p->pnext = pending_head;
-    if (pending_head) pending_head->pprev = p;
-    pending_head = p;
+    if (!list_linked(&p->pending)) list_add(&pending, &p->pending);
 }
 
-static void pending_del(pss *p)
-{
-    if (!p->pending) return;
-    if (p->pprev) p->pprev->pnext = p->pnext;
-    else pending_head = p->pnext;
-    if (p->pnext) p->pnext->pprev = p->pprev;
-    p->pprev = p->pnext = NULL;
-    p->pending = false;
-}
+static void pending_del(pss *p) { list_del(&p->pending); }
 
 /* Cheap to call once per delivery: a session already pending, or already waiting for
  * WRITEABLE, costs nothing more (no uv_poll_start). */
@@ -143,7 +131,7 @@ static const sess_transport_ops ws_ops = {
     .close = ws_close,
 };
 
-/* ---- routing hooks (SockJS will be added here) ----------------------------------------- */
+/* ---- routing: the raw STOMP endpoint, SockJS, or nothing -------------------------------- */
 
 /* Which WebSocket endpoint the upgrade to path is for. */
 static enum relay_ws_route relay_ws_route(const char *path)
@@ -167,13 +155,6 @@ static int relay_http(struct lws *wsi, pss *p, const char *path, size_t len)
 
 /* ---- the callback ------------------------------------------------------------------------- */
 
-/* Client address for logs: X-Forwarded-For from a proxy in front, else the socket's. */
-static void peer_name(struct lws *wsi, char *out, size_t cap)
-{
-    if (lws_hdr_copy(wsi, out, (int)cap, WSI_TOKEN_X_FORWARDED_FOR) > 0) return;
-    lws_get_peer_simple(wsi, out, cap);
-}
-
 static void on_established(struct lws *wsi, pss *p)
 {
     char peer[64] = "";
@@ -182,12 +163,6 @@ static void on_established(struct lws *wsi, pss *p)
      * the kernel before they queue in the session. */
     int sndbuf = 65536;
     setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-    /* Compress each message on its own (in lws 4.1 this option name releases the
-     * server's compressor after every message): idle sessions keep no deflate state,
-     * and any permessage-deflate peer can read such messages. lws' inflater for a
-     * client that compresses with context takeover stays (docs/STOMP.md, limits). */
-    lws_set_extension_option(wsi, "permessage-deflate", "client_no_context_takeover", NULL);
-    lws_set_extension_option(wsi, "permessage-deflate", "mem_level", "4");
     if (sockjs_ws_established(wsi, &p->sockjs, peer)) return; /* a SockJS websocket */
     p->wsi = wsi;
     p->s = sess_new(&ws_ops, wsi, peer);
@@ -230,15 +205,15 @@ static int on_writeable(struct lws *wsi, pss *p)
 
 /* The check handle, after every loop turn's I/O: write what each pending session has
  * straight away instead of arming POLLOUT and waiting a loop turn for WRITEABLE.
- * lws_send_pipe_choked() says no when lws still holds unsent bytes, a deflate stream
- * is being drained or the socket buffer is full: those wait for WRITEABLE as before,
+ * lws_send_pipe_choked() says no when lws still holds unsent bytes or the socket
+ * buffer is full: those wait for WRITEABLE as before,
  * and lws_write() appends behind any partial send anyway. Closing is left to
  * WRITEABLE, where lws_close_free_wsi() belongs. */
 static void flush_pending(uv_check_t *h)
 {
     (void)h;
-    while (pending_head) {
-        pss *p = pending_head;
+    pss *p;
+    while ((p = list_first(&pending, pss, pending))) {
         pending_del(p);
         struct lws *wsi = p->wsi;
         if (!p->s || !wsi) continue;
@@ -277,10 +252,9 @@ static int relay_cb(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
     case LWS_CALLBACK_RECEIVE:
         if (p->s) sess_input(p->s, in, len);
-        /* lws 4.1 with libuv runs one "forced service" pass per socket event, and
-         * permessage-deflate hands over an inflated message one rx buffer per pass:
-         * the rest of a large compressed message would wait for the next event. A
-         * cancel-service wake-up gets the next pass now. */
+        /* lws 4.1 with libuv runs one "forced service" pass per socket event; the rest
+         * of a large message that lws already holds in its buffers would wait for the
+         * next event. A cancel-service wake-up gets the next pass now. */
         if (!lws_is_final_fragment(wsi)) lws_cancel_service(lws_get_context(wsi));
         return 0;
 
@@ -391,7 +365,6 @@ int relay_start(uv_loop_t *loop, const relay_conf *c)
     info.port = c->port;
     info.iface = c->host;
     info.protocols = protocols;
-    info.extensions = extensions;
     /* DISABLE_IPV6: with IPv6 on, lws 4.1 does not apply an IPv4 iface such as
      * "127.0.0.1" and listens on every address (*:port); the relay must stay on
      * RELAY_HOST (loopback by default: lighttpd is the public face). */
@@ -440,13 +413,8 @@ void relay_stop(void)
         uv_close((uv_handle_t *)&flush_check, flush_closed);
         flush_started = false;
     }
-    while (pending_head) pending_del(pending_head); /* CLOSED may still unlink */
+    list_for_each_safe(n, &pending) list_del(n); /* CLOSED may still unlink */
     if (ctx) lws_context_destroy(ctx);
-}
-
-bool relay_stopped(void)
-{
-    return ctx == NULL;
 }
 
 void relay_finish(void)

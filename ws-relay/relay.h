@@ -3,10 +3,10 @@
  * the callback with its switch (reason), and the raw WebSocket transport that plugs
  * a connection into a STOMP session (session.h).
  *
- * HTTP requests that are not WebSocket upgrades go to relay_http() (404 for now: the
- * hook where SockJS's /ws/info and /ws/{server}/{session}/{transport} will go).
+ * HTTP requests that are not WebSocket upgrades go to relay_http(): SockJS's /ws,
+ * /ws/info and /ws/{server}/{session}/{transport} (sockjs.h), 404 for anything else.
  * WebSocket upgrades are accepted on /ws/websocket and /websocket, with subprotocol
- * v12.stomp, v11.stomp, v10.stomp or none; permessage-deflate when offered.
+ * v12.stomp, v11.stomp, v10.stomp or none; no extensions (no permessage-deflate).
  *
  * Deliberately not here: STOMP (session.c, command.c), Redis (rds.c). */
 #ifndef RELAY_RELAY_H
@@ -25,10 +25,8 @@ typedef struct relay_conf {
 /* Create the lws context on loop and start listening. 0, or -1 (logged). */
 int relay_start(uv_loop_t *loop, const relay_conf *c);
 /* Begin destroying the context: every connection is closed (sessions see
- * sess_transport_gone). Completion is asynchronous: see relay_stopped(). */
+ * sess_transport_gone). Completion is asynchronous: the loop ends once it is done. */
 void relay_stop(void);
-/* True once the context is fully destroyed (or was never created). */
-bool relay_stopped(void);
 /* Finish destruction after the loop has ended (idempotent). */
 void relay_finish(void);
 

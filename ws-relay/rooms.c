@@ -12,10 +12,9 @@
  * ending in the middle cannot free it under the walk. */
 #include "rooms.h"
 #include "buf.h"
-#include "keys.h"
 #include "log.h"
 #include "metrics.h"
-#include "rds.h"
+#include "store.h"
 #include "strmap.h"
 #include "util.h"
 
@@ -26,6 +25,12 @@
 
 typedef struct room_user {
     unsigned count;        /* this relay's live subscriptions of the user to the room */
+    unsigned pending;      /* pending subscriptions (no presence yet) */
+    unsigned holds;        /* walks in progress (rooms_user_left) */
+    bool present;          /* counted in Redis (JOIN done, LEAVE not yet) */
+    int64_t leave_at;      /* count == 0 && present: LEAVE due at this mono ms */
+    list_node lnode;       /* on the leaving list while leave_at is set */
+    struct room *room;
     char *name;
     char id[];             /* key in room->users */
 } room_user;
@@ -37,48 +42,28 @@ typedef struct waiter {
 } waiter;
 
 typedef struct room {
-    sub *subs;             /* attached subscriptions */
+    list_node subs;        /* attached subscriptions (sub.rnode) */
     size_t nsubs;
     strmap users;          /* user id -> room_user */
     waiter *waiters;       /* rooms_want callers waiting for the SUBSCRIBE confirmation */
     unsigned holds;        /* walks in progress */
+    unsigned leaving;      /* users whose LEAVE waits out the grace */
     unsigned inflight;     /* SUBSCRIBE/UNSUBSCRIBE not yet confirmed */
     bool asked;            /* the last command sent for the channel was SUBSCRIBE */
-    char chan[KEYS_MAX];   /* the Redis channel */
-    size_t chan_len;
     char id[];             /* the room id, key in the index */
 } room;
 
 static strmap rooms_idx = STRMAP_INIT;
 static rooms_hooks hooks;
-static int script_presence, script_reassert;
+static const relay_store *store;
+static unsigned grace_ms;
+static list_node leaving = LIST_INIT(leaving); /* users whose LEAVE waits out the grace */
 
-/* KEYS[1] online hash, KEYS[2] room channel; ARGV[1] user id, ARGV[2] +1 or -1,
- * ARGV[3] the JOIN or LEAVE body. Publishes only when the total crosses 0 <-> 1; a
- * count that would go negative (state lost, e.g. Redis restarted) is removed quietly. */
-static const char presence_lua[] =
-    "local n = redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2])\n"
-    "if tonumber(ARGV[2]) > 0 then\n"
-    "  if n == 1 then redis.call('PUBLISH', KEYS[2], ARGV[3]) end\n"
-    "elseif n <= 0 then\n"
-    "  redis.call('HDEL', KEYS[1], ARGV[1])\n"
-    "  if n == 0 then redis.call('PUBLISH', KEYS[2], ARGV[3]) end\n"
-    "end\n"
-    "return n\n";
-
-/* After a Redis outage: count the user as present if Redis forgot them (no JOIN). */
-static const char reassert_lua[] =
-    "if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then\n"
-    "  redis.call('HSET', KEYS[1], ARGV[1], 1)\n"
-    "  return 1\n"
-    "end\n"
-    "return 0\n";
-
-void rooms_init(const rooms_hooks *h)
+void rooms_init(const rooms_hooks *h, unsigned grace, const relay_store *st)
 {
     hooks = *h;
-    script_presence = rds_script_add(presence_lua);
-    script_reassert = rds_script_add(reassert_lua);
+    grace_ms = grace;
+    store = st;
 }
 
 size_t rooms_count(void) { return rooms_idx.count; }
@@ -97,12 +82,12 @@ static room *room_get(const char *id)
     if (r) return r;
     r = xcalloc(1, sizeof *r + len + 1);
     memcpy(r->id, id, len + 1);
-    r->chan_len = keys_chan_room(r->chan, sizeof r->chan, id);
+    list_init(&r->subs);
     strmap_put(&rooms_idx, r->id, len, r);
     return r;
 }
 
-static bool room_wanted(const room *r) { return r->nsubs || r->waiters || r->holds; }
+static bool room_wanted(const room *r) { return r->nsubs || r->waiters || r->holds || r->leaving; }
 static bool room_ready(const room *r) { return r->asked && r->inflight == 0; }
 
 /* Bring the channel in line with whether the room is wanted, and free the room when
@@ -111,12 +96,12 @@ static void room_sync(room *r)
 {
     bool want = room_wanted(r);
     if (want && !r->asked) {
-        if (rds_subscribe(r->chan, r->chan_len) == CHAT_OK) {
+        if (store->room_subscribe(r->id) == CHAT_OK) {
             r->asked = true;
             r->inflight++;
         } /* else: down; rooms_resubscribe() will ask again */
     } else if (!want && r->asked) {
-        if (rds_unsubscribe(r->chan, r->chan_len) == CHAT_OK) r->inflight++;
+        if (store->room_unsubscribe(r->id) == CHAT_OK) r->inflight++;
         r->asked = false;
     }
     if (!room_wanted(r) && !r->asked && r->inflight == 0) {
@@ -144,7 +129,7 @@ static void room_finish_waiters(room *r, chat_rc rc)
 
 chat_rc rooms_want(const char *room_id, rooms_ready_cb cb, void *ud)
 {
-    if (!rds_sub_ready()) return CHAT_EUNAVAIL;
+    if (!store->sub_ready()) return CHAT_EUNAVAIL;
     room *r = room_get(room_id);
     if (room_ready(r)) return CHAT_OK;
     waiter *w = xmalloc(sizeof *w);
@@ -158,17 +143,10 @@ chat_rc rooms_want(const char *room_id, rooms_ready_cb cb, void *ud)
 
 /* ---- presence ------------------------------------------------------------------------ */
 
-static void presence_reply(const redisReply *r, void *ud)
-{
-    (void)ud;
-    if (!r) log_warn("presence", "problem=\"redis connection lost; JOIN/LEAVE may be missing\"");
-    else if (r->type == REDIS_REPLY_ERROR) log_error("presence", "problem=%s", log_q(0, r->str));
-}
-
-/* Run the presence script for ru in r: delta +1 (JOIN) or -1 (LEAVE). */
+/* Count ru in r up (delta +1, JOIN when first anywhere) or down (-1, LEAVE when last). */
 static void presence(room *r, room_user *ru, int delta)
 {
-    char online[KEYS_MAX], id[MSG_ID_MAX];
+    char id[MSG_ID_MAX];
     buf body, text;
     buf_init(&body, 0);
     buf_init(&text, 0);
@@ -180,59 +158,137 @@ static void presence(room *r, room_user *ru, int delta)
         .text = buf_data(&text), .text_len = text.len, .ts = now_ms(),
     };
     msg_body(&body, &f);
-    size_t olen = keys_room_online(online, sizeof online, r->id);
-    const char *d = delta > 0 ? "1" : "-1";
-    const char *argv[5] = {online, r->chan, ru->id, d, buf_data(&body)};
-    size_t lens[5] = {olen, r->chan_len, strlen(ru->id), strlen(d), body.len};
-    if (rds_eval(script_presence, presence_reply, NULL, 2, 5, argv, lens) != CHAT_OK)
+    if (store->presence(r->id, ru->id, delta, buf_data(&body), body.len) != CHAT_OK)
         log_warn("presence", "room=%s user=%s type=%s problem=\"redis unavailable\"", r->id,
                  ru->id, f.type);
     buf_free(&body);
     buf_free(&text);
 }
 
-void rooms_attach(sub *su, const char *room_id, const char *user_id, const char *name)
+/* The (room, user) entry for user_id, created on first use. */
+static room_user *ru_get(room *r, const char *user_id, const char *name)
+{
+    size_t ulen = strlen(user_id);
+    room_user *ru = strmap_get(&r->users, user_id, ulen);
+    if (ru) return ru;
+    ru = xcalloc(1, sizeof *ru + ulen + 1);
+    memcpy(ru->id, user_id, ulen + 1);
+    ru->name = xstrdup(name);
+    ru->room = r;
+    strmap_put(&r->users, ru->id, ulen, ru);
+    return ru;
+}
+
+static void leaving_del(room_user *ru)
+{
+    if (!ru->leave_at) return;
+    list_del(&ru->lnode);
+    ru->leave_at = 0;
+    ru->room->leaving--;
+}
+
+/* Free ru when nothing refers to it: no subscription, no LEAVE due, no walk. */
+static void ru_maybe_free(room *r, room_user *ru)
+{
+    if (ru->count || ru->pending || ru->present || ru->holds) return;
+    strmap_del(&r->users, ru->id, strlen(ru->id));
+    free(ru->name);
+    free(ru);
+}
+
+/* The user's LEAVE is due now: publish it and forget the user here. r may be freed. */
+static void leave_now(room_user *ru)
+{
+    room *r = ru->room;
+    leaving_del(ru);
+    if (ru->present && ru->count == 0) {
+        presence(r, ru, -1);
+        ru->present = false;
+    }
+    ru_maybe_free(r, ru);
+    if (!r->holds) room_sync(r);
+}
+
+/* A live subscription of ru starts. */
+static void ru_up(room *r, room_user *ru)
+{
+    if (++ru->count > 1) return;
+    if (ru->leave_at) leaving_del(ru); /* back within the grace: no LEAVE, no JOIN */
+    else if (!ru->present) {
+        presence(r, ru, +1);
+        ru->present = true;
+    }
+}
+
+/* A live subscription of ru ends: LEAVE now, or after the grace. */
+static void ru_down(room *r, room_user *ru)
+{
+    if (--ru->count > 0) return;
+    if (!grace_ms || !ru->present) {
+        if (ru->present) presence(r, ru, -1);
+        ru->present = false;
+        ru_maybe_free(r, ru);
+        return;
+    }
+    ru->leave_at = mono_ms() + grace_ms;
+    list_add_tail(&leaving, &ru->lnode);
+    r->leaving++;
+}
+
+void rooms_attach(sub *su, const char *room_id, const char *user_id, const char *name,
+                  bool pending)
 {
     room *r = room_get(room_id);
     su->room = r;
-    su->rprev = NULL;
-    su->rnext = r->subs;
-    if (r->subs) r->subs->rprev = su;
-    r->subs = su;
+    list_add(&r->subs, &su->rnode);
     r->nsubs++;
     RM_ADD(subscriptions, 1);
-    size_t ulen = strlen(user_id);
-    room_user *ru = strmap_get(&r->users, user_id, ulen);
-    if (!ru) {
-        ru = xcalloc(1, sizeof *ru + ulen + 1);
-        memcpy(ru->id, user_id, ulen + 1);
-        ru->name = xstrdup(name);
-        strmap_put(&r->users, ru->id, ulen, ru);
-    }
-    su->ru = ru;
-    if (++ru->count == 1) presence(r, ru, +1);
+    su->ru = ru_get(r, user_id, name);
+    su->pending = pending;
+    su->left = false;
+    if (pending) su->ru->pending++;
+    else ru_up(r, su->ru);
+}
+
+void rooms_activate(sub *su)
+{
+    if (!su->room || !su->pending) return;
+    su->pending = false;
+    su->ru->pending--;
+    ru_up(su->room, su->ru);
 }
 
 void rooms_detach(sub *su)
 {
     room *r = su->room;
     if (!r) return;
-    if (su->rprev) su->rprev->rnext = su->rnext;
-    else r->subs = su->rnext;
-    if (su->rnext) su->rnext->rprev = su->rprev;
-    su->rprev = su->rnext = NULL;
+    list_del(&su->rnode);
     su->room = NULL;
     r->nsubs--;
     RM_ADD(subscriptions, -1);
     room_user *ru = su->ru;
     su->ru = NULL;
-    if (--ru->count == 0) {
-        presence(r, ru, -1);
-        strmap_del(&r->users, ru->id, strlen(ru->id));
-        free(ru->name);
-        free(ru);
+    if (su->pending) {
+        su->pending = false;
+        ru->pending--;
+        ru_maybe_free(r, ru);
+    } else {
+        ru_down(r, ru);
     }
     if (!r->holds) room_sync(r); /* a walk in progress syncs when it ends */
+}
+
+void rooms_sweep(int64_t now)
+{
+    /* Oldest first: stop at the first one not due yet. */
+    room_user *ru;
+    while ((ru = list_first(&leaving, room_user, lnode)) && now >= ru->leave_at) leave_now(ru);
+}
+
+void rooms_flush_leaves(void)
+{
+    room_user *ru;
+    while ((ru = list_first(&leaving, room_user, lnode))) leave_now(ru);
 }
 
 /* ---- Pub/Sub events ------------------------------------------------------------------ */
@@ -240,15 +296,12 @@ void rooms_detach(sub *su)
 void rooms_on_message(const char *room_id, size_t id_len, const char *body, size_t len)
 {
     room *r = room_find(room_id, id_len);
-    if (!r || !r->subs) return;
+    if (!r || list_empty(&r->subs)) return;
     char mid[MSG_ID_MAX];
     msg_next_id(mid);
     msg_shared *m = msg_shared_new(r->id, strlen(r->id), mid, body, len);
     r->holds++;
-    for (sub *su = r->subs, *next; su; su = next) {
-        next = su->rnext;
-        hooks.deliver(su, m);
-    }
+    list_for_each_safe(n, &r->subs) hooks.deliver(list_entry(n, sub, rnode), m);
     r->holds--;
     msg_shared_unref(m);
     if (rm_on) {
@@ -258,25 +311,18 @@ void rooms_on_message(const char *room_id, size_t id_len, const char *body, size
     room_sync(r);
 }
 
-static room *room_by_chan(const char *chan, size_t len)
+void rooms_on_subscribed(const char *room_id, size_t len)
 {
-    const char *id;
-    size_t n = keys_chan_room_id(chan, len, &id);
-    return n ? room_find(id, n) : NULL;
-}
-
-void rooms_on_subscribed(const char *chan, size_t len)
-{
-    room *r = room_by_chan(chan, len);
+    room *r = room_find(room_id, len);
     if (!r) return;
     if (r->inflight) r->inflight--;
     if (room_ready(r) && r->waiters) room_finish_waiters(r, CHAT_OK);
     else room_sync(r);
 }
 
-void rooms_on_unsubscribed(const char *chan, size_t len)
+void rooms_on_unsubscribed(const char *room_id, size_t len)
 {
-    room *r = room_by_chan(chan, len);
+    room *r = room_find(room_id, len);
     if (!r) return;
     if (r->inflight) r->inflight--;
     room_sync(r);
@@ -325,30 +371,72 @@ void rooms_resubscribe(void)
     if (n) log_info("rooms", "action=resubscribe rooms=%zu", n);
 }
 
-static void reassert_reply(const redisReply *r, void *ud)
-{
-    (void)ud;
-    if (r && r->type == REDIS_REPLY_ERROR) log_error("presence", "problem=%s", log_q(0, r->str));
-}
-
 void rooms_reassert(void)
 {
     size_t slot = 0, users = 0;
     strmap_ent *cur = NULL;
     while (strmap_next(&rooms_idx, &slot, &cur)) {
         room *r = cur->val;
-        char online[KEYS_MAX];
-        size_t olen = keys_room_online(online, sizeof online, r->id);
         size_t us = 0;
         strmap_ent *uc = NULL;
         while (strmap_next(&r->users, &us, &uc)) {
             room_user *ru = uc->val;
-            const char *argv[2] = {online, ru->id};
-            size_t lens[2] = {olen, strlen(ru->id)};
-            if (rds_eval(script_reassert, reassert_reply, NULL, 1, 2, argv, lens) == CHAT_OK) users++;
+            if (!ru->present) continue; /* pending only: not counted in Redis */
+            if (store->presence_reassert(r->id, ru->id) == CHAT_OK) users++;
         }
     }
     if (users) log_info("presence", "action=reassert users=%zu", users);
+}
+
+/* ---- re-checking memberships after a Pub/Sub outage ---------------------------------- */
+
+typedef struct mcheck {
+    char room[65];
+    size_t n;
+    char **users;
+} mcheck;
+
+static void mcheck_free(mcheck *mc)
+{
+    for (size_t i = 0; i < mc->n; i++) free(mc->users[i]);
+    free(mc->users);
+    free(mc);
+}
+
+/* A room answered: a user no longer in it left while we could not hear. */
+static void mcheck_done(void *ud, chat_rc rc, const bool *member, size_t n)
+{
+    mcheck *mc = ud;
+    if (rc == CHAT_OK) {
+        for (size_t i = 0; i < n; i++)
+            if (!member[i]) rooms_user_left(mc->room, strlen(mc->room), mc->users[i], strlen(mc->users[i]));
+    } else {
+        log_warn("rooms", "problem=\"membership re-check failed\"");
+    }
+    mcheck_free(mc);
+}
+
+void rooms_recheck_members(void)
+{
+    size_t slot = 0, sent = 0;
+    strmap_ent *cur = NULL;
+    while (strmap_next(&rooms_idx, &slot, &cur)) {
+        room *r = cur->val;
+        mcheck *mc = xcalloc(1, sizeof *mc);
+        snprintf(mc->room, sizeof mc->room, "%s", r->id);
+        mc->users = xmalloc((r->users.count + 1) * sizeof *mc->users);
+        size_t us = 0;
+        strmap_ent *uc = NULL;
+        while (strmap_next(&r->users, &us, &uc)) {
+            room_user *ru = uc->val;
+            if (ru->count || ru->pending) mc->users[mc->n++] = xstrdup(ru->id);
+        }
+        if (mc->n && store->members(r->id, (const char *const *)mc->users, mc->n, mcheck_done, mc) == CHAT_OK)
+            sent++;
+        else
+            mcheck_free(mc);
+    }
+    if (sent) log_info("rooms", "action=recheck-members rooms=%zu", sent);
 }
 
 void rooms_user_left(const char *room_id, size_t rlen, const char *user_id, size_t ulen)
@@ -357,14 +445,16 @@ void rooms_user_left(const char *room_id, size_t rlen, const char *user_id, size
     if (!r) return;
     room_user *target = strmap_get(&r->users, user_id, ulen);
     if (!target) return;
-    unsigned left = target->count;
     r->holds++;
-    for (sub *su = r->subs, *next; su && left; su = next) {
-        next = su->rnext;
+    target->holds++;
+    list_for_each_safe(n, &r->subs) {
+        sub *su = list_entry(n, sub, rnode);
         if (su->ru != target) continue;
-        left--; /* target is freed when its last subscription ends: stop before that */
-        hooks.end(su);
+        if (su->pending) su->left = true; /* its SUBSCRIBE sees this when checked */
+        else hooks.end(su);
     }
+    target->holds--;
+    ru_maybe_free(r, target);
     r->holds--;
     room_sync(r);
 }

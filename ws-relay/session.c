@@ -12,8 +12,10 @@
 #include "session_int.h"
 #include "metrics.h"
 #include "buf.h"
+#include "list.h"
 #include "log.h"
 #include "msg.h"
+#include "store.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -23,22 +25,26 @@
 #define CLOSE_GRACE_MS 2000 /* a flushing close that takes longer is cut */
 
 static sess_conf conf;
-static sess *all_head;   /* every session not yet GONE */
+static const relay_store *store;
+static sess_dispatch_fn dispatch;
+static list_node all = LIST_INIT(all); /* every session not yet GONE */
 static size_t all_count;
 
 static void sess_deliver(sub *su, msg_shared *m);
 static void sess_end_sub(sub *su);
 
-void sess_init(const sess_conf *c)
+void sess_init(const sess_conf *c, const relay_store *st, sess_dispatch_fn d)
 {
     conf = *c;
+    store = st;
+    dispatch = d;
     msg_ids_init(conf.relay_id);
     rooms_hooks h = {.deliver = sess_deliver, .end = sess_end_sub};
-    rooms_init(&h);
-    cmd_init();
+    rooms_init(&h, conf.presence_grace_ms, st);
 }
 
 const sess_conf *sess_config(void) { return &conf; }
+const relay_store *sess_store(void) { return store; }
 size_t sess_count(void) { return all_count; }
 
 /* ---- life cycle ----------------------------------------------------------------------- */
@@ -53,9 +59,7 @@ sess *sess_new(const sess_transport_ops *ops, void *t, const char *peer)
     s->created = s->last_rx = s->last_tx = mono_ms();
     msg_next_id(s->id);
     snprintf(s->peer, sizeof s->peer, "%s", peer ? peer : "-");
-    s->next = all_head;
-    if (all_head) all_head->prev = s;
-    all_head = s;
+    list_add(&all, &s->all);
     all_count++;
     log_debug("open", "session=%s peer=%s", s->id, s->peer);
     return s;
@@ -73,10 +77,7 @@ void sess_release(sess *s)
 
 static void unlink_all(sess *s)
 {
-    if (s->prev) s->prev->next = s->next;
-    else all_head = s->next;
-    if (s->next) s->next->prev = s->prev;
-    s->prev = s->next = NULL;
+    list_del(&s->all);
     all_count--;
 }
 
@@ -97,8 +98,9 @@ static void subs_drop(sess *s)
 void sess_transport_gone(sess *s, const char *reason)
 {
     if (s->state == SS_GONE) return;
-    log_info("disconnect", "session=%s user=%s reason=%s", s->id,
-             s->user_id ? s->user_id : "-", s->close_reason ? s->close_reason : reason);
+    log_info("disconnect", "session=%s user=%s reason=%s errors_not_logged=%u", s->id,
+             s->user_id ? s->user_id : "-", s->close_reason ? s->close_reason : reason,
+             s->err_repeats);
     s->state = SS_GONE;
     s->t = NULL;
     unlink_all(s);
@@ -127,7 +129,18 @@ void sess_sub_free(sess *s, sub *su)
         }
     }
     rooms_detach(su);
+    s->held_bytes -= su->held.bytes;
+    outq_clear(&su->held);
     free(su);
+}
+
+void sess_sub_release_held(sess *s, sub *su)
+{
+    if (outq_empty(&su->held)) return;
+    bool was_empty = outq_empty(&s->q);
+    s->held_bytes -= su->held.bytes;
+    outq_move(&s->q, &su->held);
+    if (was_empty && s->t) s->ops->want_write(s->t);
 }
 
 /* rooms hook: the user left the room over REST. */
@@ -139,21 +152,55 @@ static void sess_end_sub(sub *su)
     sess_sub_free(s, su);
 }
 
+static void begin_close(sess *s, const char *reason);
+
+/* Whether n more bytes fit in s's outgoing queue. Every frame the relay queues for a
+ * client counts (MESSAGE, RECEIPT, ERROR): a client that does not read while it keeps
+ * asking for receipts or errors is as slow a consumer as one that does not read its
+ * messages. Past the limit: slow_consumer(). */
+static bool queue_fits(const sess *s, size_t n)
+{
+    return s->q.bytes + s->held_bytes + n <= conf.max_queue_bytes;
+}
+
+/* Drop what is queued, queue the one ERROR that says why and close. The ERROR is
+ * pushed directly (sess_queue would check the bound again). */
+static void slow_consumer(sess *s)
+{
+    if (s->state >= SS_CLOSING) return;
+    RM_ADD(slow_dropped, 1);
+    RM_ADD(errors[CHAT_EUNAVAIL], 1);
+    outq_clear(&s->q);
+    for (sub *su = s->subs; su; su = su->snext) outq_clear(&su->held);
+    s->held_bytes = 0;
+    if (!s->close_reason) s->close_reason = "slow-consumer";
+    log_info("error", "session=%s user=%s message=%s closes=yes reason=\"slow consumer\"", s->id,
+             s->user_id ? s->user_id : "-", msg_error_slug(CHAT_EUNAVAIL));
+    buf b;
+    buf_init(&b, 0);
+    msg_error_frame(&b, CHAT_EUNAVAIL, NULL, 0, "slow consumer: too many undelivered frames");
+    outq_push(&s->q, buf_data(&b), b.len);
+    buf_free(&b);
+    begin_close(s, "slow-consumer");
+}
+
 /* rooms hook: queue a MESSAGE; past MAX_QUEUE_BYTES the client is a slow consumer. */
 static void sess_deliver(sub *su, msg_shared *m)
 {
     sess *s = su->sess;
     if (s->state != SS_OPEN) return;
-    if (s->q.bytes + su->prefix_len + m->len > conf.max_queue_bytes) {
-        outq_clear(&s->q);
-        RM_ADD(slow_dropped, 1);
-        sess_error_close(s, CHAT_EUNAVAIL, NULL, 0,
-                         "slow consumer: too many undelivered messages", "slow-consumer");
+    if (!queue_fits(s, su->prefix_len + m->len)) {
+        slow_consumer(s);
+        return;
+    }
+    RM_ADD(deliveries, 1);
+    if (su->pending) { /* sent after its RECEIPT (sess_sub_release_held) */
+        outq_push_shared(&su->held, su->prefix, su->prefix_len, m);
+        s->held_bytes += su->prefix_len + m->len;
         return;
     }
     bool was_empty = outq_empty(&s->q);
     outq_push_shared(&s->q, su->prefix, su->prefix_len, m);
-    RM_ADD(deliveries, 1);
     if (was_empty && s->t) s->ops->want_write(s->t);
 }
 
@@ -161,7 +208,11 @@ static void sess_deliver(sub *su, msg_shared *m)
 
 void sess_queue(sess *s, const buf *frame)
 {
-    if (s->state == SS_GONE) return;
+    if (s->state >= SS_CLOSING) return;
+    if (!queue_fits(s, frame->len)) {
+        slow_consumer(s);
+        return;
+    }
     bool was_empty = outq_empty(&s->q);
     outq_push(&s->q, buf_data(frame), frame->len);
     if (was_empty && s->t) s->ops->want_write(s->t);
@@ -233,13 +284,32 @@ void sess_close(sess *s, const char *reason)
     begin_close(s, reason);
 }
 
+/* Log an ERROR the session is about to send, or count it: an error that does not
+ * close (rate-limited, unavailable) can repeat as fast as a client sends frames, and a
+ * line per frame would let one client write more log than it sends. The first of a
+ * kind is logged; repeats of the same kind within ERROR_LOG_MS are counted and
+ * reported (repeated=N) with the next line, or on disconnect. */
+#define ERROR_LOG_MS 10000
+static void error_log(sess *s, chat_rc rc, const char *text, bool closes)
+{
+    int64_t now = mono_ms();
+    if (!closes && s->err_rc == (int8_t)rc && now - s->err_logged < ERROR_LOG_MS) {
+        s->err_repeats++;
+        return;
+    }
+    log_info("error", "session=%s user=%s message=%s closes=%s reason=%s repeated=%u", s->id,
+             s->user_id ? s->user_id : "-", msg_error_slug(rc), closes ? "yes" : "no",
+             log_q(0, text), s->err_repeats);
+    s->err_rc = (int8_t)rc;
+    s->err_logged = now;
+    s->err_repeats = 0;
+}
+
 static void error_frame(sess *s, chat_rc rc, const char *receipt, size_t rlen, const char *text,
                         bool closes)
 {
     if (s->state >= SS_CLOSING) return;
-    log_info("error", "session=%s user=%s message=%s closes=%s reason=%s", s->id,
-             s->user_id ? s->user_id : "-", msg_error_slug(rc), closes ? "yes" : "no",
-             log_q(0, text));
+    error_log(s, rc, text, closes);
     if ((unsigned)rc <= CHAT_EINTERNAL) RM_ADD(errors[rc], 1);
     buf b;
     buf_init(&b, 0);
@@ -300,7 +370,7 @@ static void pump(sess *s)
                        rc == CHAT_ETOOLARGE ? s->parser->err : why);
             break;
         }
-        cmd_dispatch(s, &f);
+        dispatch(s, &f);
     }
     if (s->state >= SS_CLOSING) parser_drop(s);
     s->pumping = false;
@@ -398,8 +468,9 @@ static void sweep_one(sess *s, int64_t now, int64_t period)
 void sess_sweep(int64_t now)
 {
     int64_t period = sess_sweep_period();
-    for (sess *s = all_head, *next; s; s = next) {
-        next = s->next; /* transports close asynchronously: the list does not change here */
+    /* Transports close asynchronously: the list does not change here; safe anyway. */
+    list_for_each_safe(n, &all) {
+        sess *s = list_entry(n, sess, all);
         sweep_one(s, now, period);
     }
 }
@@ -407,23 +478,77 @@ void sess_sweep(int64_t now)
 void sess_revoke(const char *hash, size_t len)
 {
     if (len != TOKEN_HASH_LEN) return;
-    size_t n = 0;
-    for (sess *s = all_head; s; s = s->next) {
+    size_t count = 0;
+    list_for_each(n, &all) {
+        sess *s = list_entry(n, sess, all);
         if (memcmp(s->token_hash, hash, TOKEN_HASH_LEN) != 0) continue;
         if (s->state == SS_AUTH) {
             s->revoked = true; /* checked when the lookup returns */
-            n++;
+            count++;
         } else if (s->state == SS_OPEN) {
             sess_error_close(s, CHAT_EUNAUTH, NULL, 0, "session revoked", "revoked");
-            n++;
+            count++;
         }
     }
-    if (n) log_info("revoke", "sessions=%zu", n);
+    if (count) log_info("revoke", "sessions=%zu", count);
+}
+
+/* ---- re-checking tokens after a Pub/Sub outage ---------------------------------------- */
+
+#define RECHECK_BATCH 256
+
+typedef struct recheck {
+    size_t n;
+    char hash[RECHECK_BATCH][TOKEN_HASH_LEN + 1];
+} recheck;
+
+/* A batch answered: a session key that is gone is a token revoked (or expired)
+ * while its notice could not reach us. */
+static void recheck_done(void *ud, chat_rc rc, const bool *alive, size_t n)
+{
+    recheck *b = ud;
+    if (rc == CHAT_OK) {
+        for (size_t i = 0; i < n; i++)
+            if (!alive[i]) sess_revoke(b->hash[i], TOKEN_HASH_LEN);
+    } else {
+        log_warn("revoke", "problem=\"token re-check failed\"");
+    }
+    free(b);
+}
+
+static void recheck_send(recheck *b)
+{
+    const char *hashes[RECHECK_BATCH];
+    for (size_t i = 0; i < b->n; i++) hashes[i] = b->hash[i];
+    if (store->tokens_alive(hashes, b->n, recheck_done, b) != CHAT_OK) {
+        log_warn("revoke", "problem=\"token re-check not sent: redis unavailable\"");
+        free(b);
+    }
+}
+
+void sess_recheck_tokens(void)
+{
+    recheck *b = NULL;
+    size_t total = 0;
+    list_for_each(n, &all) {
+        sess *s = list_entry(n, sess, all);
+        if (s->state != SS_AUTH && s->state != SS_OPEN) continue;
+        if (!b) b = xcalloc(1, sizeof *b);
+        memcpy(b->hash[b->n++], s->token_hash, TOKEN_HASH_LEN + 1);
+        total++;
+        if (b->n == RECHECK_BATCH) {
+            recheck_send(b);
+            b = NULL;
+        }
+    }
+    if (b) recheck_send(b);
+    if (total) log_info("revoke", "action=recheck sessions=%zu", total);
 }
 
 void sess_shutdown_all(void)
 {
-    for (sess *s = all_head; s; s = s->next) {
+    list_for_each_safe(n, &all) {
+        sess *s = list_entry(n, sess, all);
         subs_drop(s);
         kill_now(s, "shutdown");
     }

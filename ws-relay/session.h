@@ -1,6 +1,6 @@
 /* session.h - the transport-agnostic STOMP engine: one sess per client connection.
  *
- * A transport (raw WebSocket in relay.c; SockJS transports later) owns the socket and
+ * A transport (raw WebSocket in relay.c; the SockJS transports in sockjs*.c) owns the socket and
  * moves bytes; the session owns everything STOMP: it feeds client bytes to the frame
  * parser, runs each command (authentication, SUBSCRIBE, SEND, ... against Redis,
  * asynchronously), keeps the bounded queue of outgoing frames, heart-beats and the
@@ -31,7 +31,10 @@
 #include "stomp.h"
 
 struct buf;
+struct relay_store;
 typedef struct sess sess;
+/* Runs one parsed frame (command.h's cmd_dispatch in the relay; tests may wire another). */
+typedef void (*sess_dispatch_fn)(sess *s, const stomp_frame *f);
 
 typedef struct sess_transport_ops {
     /* The session has something to write (or wants to close): make sure
@@ -55,13 +58,15 @@ typedef struct sess_conf {
     unsigned max_subs;          /* MAX_SUBSCRIPTIONS per session */
     unsigned connect_timeout_ms; /* CONNECT_TIMEOUT_MS: time to send CONNECT */
     unsigned redis_timeout_ms;  /* REDIS_TIMEOUT_MS: a command answered later fails */
+    unsigned presence_grace_ms; /* PRESENCE_GRACE_MS: LEAVE damping (rooms.h) */
     char relay_id[16];          /* unique per process: prefixes session and message ids */
 } sess_conf;
 
 enum sess_out { SESS_OUT_NONE = 0, SESS_OUT_FRAME = 1, SESS_OUT_CLOSE = -1 };
 
-/* Module set-up (copies c) and its scripts; call before rds_start(). */
-void sess_init(const sess_conf *c);
+/* Module set-up: the settings (copied), the data layer every Redis call goes through
+ * (store.h; kept, not copied) and the command dispatcher. */
+void sess_init(const sess_conf *c, const struct relay_store *store, sess_dispatch_fn dispatch);
 const sess_conf *sess_config(void);
 
 /* ---- transport API ---- */
@@ -89,6 +94,10 @@ unsigned sess_sweep_period(void);
 /* Logout: every session authenticated (or authenticating) with the token whose
  * SHA-256 hex is hash gets ERROR unauthorized and is closed. */
 void sess_revoke(const char *hash, size_t len);
+/* After the Pub/Sub connection came back: logouts published while it was down were
+ * never heard, so look every authenticated (or authenticating) session's token up
+ * again; the ones gone from Redis are revoked as above. */
+void sess_recheck_tokens(void);
 /* Shutdown: end every session's subscriptions (LEAVE as usual) and close it. */
 void sess_shutdown_all(void);
 /* Sessions alive (for logs and tests). */

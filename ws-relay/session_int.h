@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "list.h"
 #include "msg.h"
 #include "outq.h"
 #include "ratelimit.h"
@@ -29,7 +30,7 @@ enum sess_state {
 };
 
 struct sess {
-    sess *prev, *next;              /* every session not yet GONE (for sweeps) */
+    list_node all;                  /* every session not yet GONE (for sweeps) */
     const sess_transport_ops *ops;
     void *t;                        /* NULL once GONE */
     unsigned refs;
@@ -43,11 +44,15 @@ struct sess {
     uint32_t gen;                   /* bumped when a waiting command is abandoned */
     stomp_parser *parser;           /* NULL while no input is pending */
     outq q;
+    size_t held_bytes;              /* in pending subscriptions' held queues */
     sub *subs;
     unsigned nsubs;
     uint32_t hb_out, hb_in;         /* negotiated heart-beat periods in ms, 0 = off */
     int64_t created, last_rx, last_tx, op_started, closing_since; /* mono ms */
     rl_bucket rl;
+    int8_t err_rc;                  /* the last ERROR logged (error_log) */
+    uint32_t err_repeats;           /* ERRORs of that kind not logged since */
+    int64_t err_logged;             /* mono ms of that line */
     char *user_id, *user_name;      /* set when OPEN */
     const char *close_reason;       /* static string for the disconnect log line */
     char token_hash[TOKEN_HASH_LEN + 1]; /* from CONNECT on, for logout */
@@ -77,9 +82,10 @@ void sess_resume(sess *s);
 /* Unlink su from s, end its room membership (LEAVE as needed) and free it. */
 void sess_sub_free(sess *s, sub *su);
 sub *sess_sub_find(sess *s, const char *id, size_t len);
+/* su went live: queue the MESSAGEs held while it was pending. */
+void sess_sub_release_held(sess *s, sub *su);
 
-/* ---- command.c ---- */
-void cmd_init(void);                  /* registers the SEND script */
-void cmd_dispatch(sess *s, const stomp_frame *f);
+/* The data layer the engine was started with (sess_init). */
+const struct relay_store *sess_store(void);
 
 #endif

@@ -17,9 +17,12 @@
 #include "log.h"
 #include "sockjs_frame.h"
 #include "strmap.h"
+#include "token.h"
 #include "util.h"
 
 #include <libwebsockets.h>
+#include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,6 +175,11 @@ sj_sess *sj_create(const char *id, size_t len, const char *peer)
         sj->in_table = true;
         strmap_put(&table, sj->id, sj->id_len, sj);
     }
+    if (id) {
+        snprintf(sj->owner, sizeof sj->owner, "%s", peer ? peer : "-");
+        token_id(sj->cookie, SJ_COOKIE_LEN);
+        sj->cookie[SJ_COOKIE_LEN] = '\0';
+    }
     sj->last_tx = sj->detached_since = mono_ms();
     sj->next = all_head;
     if (all_head) all_head->prev = sj;
@@ -198,6 +206,16 @@ static void sj_free(sj_sess *sj)
     else all_head = sj->next;
     if (sj->next) sj->next->prev = sj->prev;
     free(sj);
+}
+
+bool sj_owner_ok(sj_sess *sj, const char *peer, const char *cookie)
+{
+    if (strcmp(sj->owner, peer) != 0) return false;
+    if (!cookie[0]) return !sj->cookie_seen;
+    if (strlen(cookie) != SJ_COOKIE_LEN || sodium_memcmp(cookie, sj->cookie, SJ_COOKIE_LEN) != 0)
+        return false;
+    sj->cookie_seen = true;
+    return true;
 }
 
 void sj_attach(sj_sess *sj, sj_conn *conn)

@@ -9,6 +9,7 @@
  * Deliberately not here: the SockJS transports, sessions, the /info document, or
  * anything STOMP. */
 #include "sockjs_frame.h"
+#include "valid.h"
 #include "buf.h"
 #include "util.h"
 
@@ -18,41 +19,6 @@
 #include <string.h>
 
 /* ---- UTF-8 ------------------------------------------------------------------------ */
-
-/* Decode one UTF-8 sequence at s[0..len) (len > 0, s[0] >= 0x80). Returns its length
- * and sets *cp, or 0 when it is not well-formed (overlong, surrogate, above U+10FFFF,
- * truncated or a stray continuation byte). */
-static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
-{
-    unsigned char b = s[0];
-    unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
-    size_t n;
-    uint32_t c;
-
-    if (b >= 0xC2 && b <= 0xDF) {
-        n = 2;
-        c = b & 0x1F;
-    } else if (b >= 0xE0 && b <= 0xEF) {
-        n = 3;
-        c = b & 0x0F;
-        if (b == 0xE0) lo = 0xA0;      /* overlong */
-        else if (b == 0xED) hi = 0x9F; /* surrogates */
-    } else if (b >= 0xF0 && b <= 0xF4) {
-        n = 4;
-        c = b & 0x07;
-        if (b == 0xF0) lo = 0x90;      /* overlong */
-        else if (b == 0xF4) hi = 0x8F; /* above U+10FFFF */
-    } else {
-        return 0;
-    }
-    if (len < n || s[1] < lo || s[1] > hi) return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        c = (c << 6) | (s[i] & 0x3F);
-    }
-    *cp = c;
-    return n;
-}
 
 /* Write cp (a scalar value) as UTF-8 into out; returns the length (1..4). */
 static size_t utf8_encode(char *out, uint32_t cp)
@@ -102,12 +68,16 @@ void sockjs_quote(struct buf *out, const char *s, size_t len)
     while (i < len) {
         uint32_t cp = u[i];
         size_t n = 1;
-        if (cp >= 0x80 && (n = utf8_decode(u + i, len - i, &cp)) == 0) {
+        unsigned d = 0;
+        if (cp >= 0x80 && (n = valid_utf8_decode(u, len, i, &d)) == 0) {
             cp = 0xFFFD; /* not UTF-8: replace this one byte (escaped, as U+FFFx are) */
             n = 1;
-        } else if (cp != '"' && cp != '\\' && !must_escape(cp)) {
-            i += n;
-            continue;
+        } else {
+            if (cp >= 0x80) cp = d;
+            if (cp != '"' && cp != '\\' && !must_escape(cp)) {
+                i += n;
+                continue;
+            }
         }
         buf_append(out, s + run, i - run);
         if (cp == '"') buf_puts(out, "\\\"");
@@ -238,10 +208,9 @@ static chat_rc scan_string(struct scan *sc, size_t *out_len)
             sc->i++;
             if (sc->i >= sc->len || decode_escape(sc, piece, &n) < 0) return CHAT_EMALFORMED;
         } else {
-            uint32_t cp;
+            unsigned cp;
             src = sc->s + sc->i;
-            if (c >= 0x80 &&
-                (n = utf8_decode((const unsigned char *)src, sc->len - sc->i, &cp)) == 0)
+            if (c >= 0x80 && (n = valid_utf8_decode((const unsigned char *)sc->s, sc->len, sc->i, &cp)) == 0)
                 return CHAT_EMALFORMED;
             sc->i += n;
         }

@@ -19,6 +19,7 @@
 #include "sockjs_int.h"
 #include "json.h"
 #include "log.h"
+#include "peer.h"
 #include "sockjs_frame.h"
 #include "util.h"
 
@@ -125,6 +126,13 @@ static int write_head(sj_conn *c, lws_filepos_t clen)
         if (c->ctype) ADD("content-type:", c->ctype);
     } else if (lws_add_http_common_headers(wsi, (unsigned)c->status, c->ctype, clen, &p, end)) {
         return -1;
+    }
+    if (c->set_cookie[0]) {
+        /* The opener's binding cookie, scoped to this session's URLs only. */
+        char ck[sizeof c->cookie_path + SJ_COOKIE_LEN + 96];
+        snprintf(ck, sizeof ck, "%s=%s; Path=%s; Max-Age=86400; HttpOnly; SameSite=Strict",
+                 SJ_COOKIE_NAME, c->set_cookie, c->cookie_path);
+        ADD("set-cookie:", ck);
     }
     ADD("access-control-allow-origin:", c->origin[0] ? c->origin : "*");
     ADD("access-control-allow-credentials:", "true");
@@ -267,14 +275,27 @@ static int http_writeable(sj_conn *c, void **slot)
 
 /* ---- receivers ------------------------------------------------------------------------------ */
 
-static void peer_name(struct lws *wsi, char *out, size_t cap)
+/* Who sends this transport request (sj_owner_ok): the client's address and the binding
+ * cookie, if any; and the path a new session's cookie is scoped to,
+ * "{prefix}/{server}/{session}" (left empty when the ids hold characters a cookie path
+ * cannot carry: such a session is bound by address only). */
+static void request_owner(sj_conn *c, const char *path, const sockjs_path *sp)
 {
-    if (lws_hdr_copy(wsi, out, (int)cap, WSI_TOKEN_X_FORWARDED_FOR) > 0) return;
-    lws_get_peer_simple(wsi, out, cap);
+    char hdr[1024];
+    peer_name(c->wsi, c->peer, sizeof c->peer);
+    c->cookie[0] = '\0';
+    if (lws_hdr_copy(c->wsi, hdr, sizeof hdr, WSI_TOKEN_HTTP_COOKIE) > 0)
+        sockjs_cookie_get(hdr, SJ_COOKIE_NAME, c->cookie, sizeof c->cookie);
+    size_t plen = (size_t)(sp->session + sp->session_len - path);
+    c->cookie_path[0] = '\0';
+    if (plen >= sizeof c->cookie_path || memchr(path, ';', plen) || memchr(path, ',', plen)) return;
+    memcpy(c->cookie_path, path, plen);
+    c->cookie_path[plen] = '\0';
 }
 
 /* xhr_streaming, xhr, eventsource: find or create the session and become its receiver,
- * or answer the close frame that says why not. */
+ * or answer the close frame that says why not. A session that exists belongs to the
+ * client that opened it: anyone else gets 404, as if there were none. */
 static void start_receiver(sj_conn *c, const sockjs_path *sp)
 {
     c->kind = sp->transport == SOCKJS_T_XHR_STREAMING ? SJK_XHR_STREAMING
@@ -282,10 +303,15 @@ static void start_receiver(sj_conn *c, const sockjs_path *sp)
     c->status = 200;
     c->ctype = c->kind == SJK_EVENTSOURCE ? CT_SSE : CT_JS;
     sj_sess *sj = sj_find(sp->session, sp->session_len);
+    if (sj && !sj_owner_ok(sj, c->peer, c->cookie)) {
+        log_info("sockjs-refused", "peer=%s transport=%s reason=\"not the session's owner\"", c->peer,
+                 sockjs_transport_name(sp->transport));
+        c->kind = SJK_SIMPLE;
+        respond_error(c, 404, "Not Found");
+        return;
+    }
     if (!sj) {
-        char peer[64] = "";
-        peer_name(c->wsi, peer, sizeof peer);
-        sj = sj_create(sp->session, sp->session_len, peer);
+        sj = sj_create(sp->session, sp->session_len, c->peer);
         if (!sj) {
             c->kind = SJK_SIMPLE;
             respond_error(c, 503, "Too many SockJS sessions.");
@@ -295,6 +321,7 @@ static void start_receiver(sj_conn *c, const sockjs_path *sp)
                          : sp->transport == SOCKJS_T_EVENTSOURCE ? RM_T_SOCKJS_EVENTSOURCE
                                                                  : RM_T_SOCKJS_XHR;
         rm_conn_open(sj->mtransport);
+        if (c->cookie_path[0]) memcpy(c->set_cookie, sj->cookie, sizeof c->set_cookie);
         log_debug("sockjs-open", "sockjs=%.*s transport=%s", (int)sp->session_len, sp->session,
                   sockjs_transport_name(sp->transport));
     }
@@ -358,6 +385,11 @@ static void xhr_send_done(sj_conn *c)
         return;
     }
     sj_sess *sj = sj_find(c->sid, strlen(c->sid));
+    if (sj && !sj_owner_ok(sj, c->peer, c->cookie)) {
+        log_info("sockjs-refused", "peer=%s transport=xhr_send reason=\"not the session's owner\"",
+                 c->peer);
+        sj = NULL;
+    }
     if (!sj) {
         respond_error(c, 404, "Not Found");
         return;
@@ -494,6 +526,7 @@ int sockjs_http(struct lws *wsi, void **slot, const char *path, size_t len)
         respond_error(c, 404, "Not Found");
         return 0;
     }
+    request_owner(c, path, &sp);
     switch (sp.transport) {
     case SOCKJS_T_WEBSOCKET: /* a plain request on the upgrade path */
         if (!preflight(c, m, "GET", LWSHUMETH_GET))

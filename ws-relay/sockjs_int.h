@@ -39,6 +39,10 @@ typedef struct sockjs_conf {
     size_t max_decoded;      /* decoded strings of one body, together */
 } sockjs_conf;
 
+/* The binding cookie: name and length of its random value. */
+#define SJ_COOKIE_NAME "sockjs_owner"
+#define SJ_COOKIE_LEN 32
+
 typedef struct sj_sess sj_sess;
 typedef struct sj_conn sj_conn;
 
@@ -62,6 +66,11 @@ struct sj_sess {
     int64_t detached_since;      /* mono ms the last receiver went away */
     char id[SOCKJS_SESSION_MAX + 1];
     size_t id_len;
+    /* Who the session belongs to (HTTP sessions; sj_owner_ok): the address of the
+     * client that opened it and the binding cookie it was given. */
+    bool cookie_seen;            /* the owner has sent the cookie back: now required */
+    char owner[48];
+    char cookie[SJ_COOKIE_LEN + 1];
 };
 
 /* The kinds of connection; receivers are XHR, XHR_STREAMING, EVENTSOURCE and WS. */
@@ -97,6 +106,10 @@ struct sj_conn {
     buf out;              /* fixed response body */
     size_t sent;          /* streamed body bytes (response limit) */
     char sid[SOCKJS_SESSION_MAX + 1]; /* xhr_send: the session id */
+    char peer[48];        /* transports: the client's address (peer.h) */
+    char cookie[SJ_COOKIE_LEN + 1]; /* transports: the binding cookie sent, or "" */
+    char cookie_path[SOCKJS_SERVER_MAX + SOCKJS_SESSION_MAX + 8]; /* see request_owner */
+    char set_cookie[SJ_COOKIE_LEN + 1]; /* opened a session: its cookie to set, else "" */
     char origin[128];     /* Origin, if sane ("" otherwise) */
     char acrh[256];       /* Access-Control-Request-Headers, if sane */
 };
@@ -112,6 +125,11 @@ sj_sess *sj_find(const char *id, size_t len);
 /* A new session with a new STOMP session for peer; in the table under id when id is
  * not NULL (websocket transport: NULL). NULL when the table is full. */
 sj_sess *sj_create(const char *id, size_t len, const char *peer);
+/* Whether a request from address peer carrying binding cookie cookie ("" when none)
+ * may act on HTTP session sj: the address must be the opener's, and the cookie must be
+ * the session's, except from a client that has never sent it back (one without a
+ * cookie jar: sockjs-client in Node). A match marks the cookie as required. */
+bool sj_owner_ok(sj_sess *sj, const char *peer, const char *cookie);
 /* Make conn the receiver of sj (which has none) / stop conn being a receiver. */
 void sj_attach(sj_sess *sj, sj_conn *conn);
 void sj_detach(sj_conn *conn);

@@ -4,6 +4,8 @@
  * into the caller's path. Deliberately not here: HTTP methods and responses. */
 #include "sockjs_path.h"
 
+#include <stdbool.h>
+
 #include <string.h>
 
 #define BASE "/ws"
@@ -102,4 +104,33 @@ bool sockjs_path_is_ws(const char *path, size_t len)
     sockjs_path sp;
     return sockjs_path_parse(path, len, &sp) == SOCKJS_TRANSPORT &&
            sp.transport == SOCKJS_T_WEBSOCKET;
+}
+
+size_t sockjs_cookie_get(const char *hdr, const char *name, char *out, size_t cap)
+{
+    size_t nlen = strlen(name);
+    for (const char *p = hdr; p && *p;) {
+        while (*p == ' ' || *p == '\t' || *p == ';') p++;
+        const char *end = strchr(p, ';');
+        if (!end) end = p + strlen(p);
+        if ((size_t)(end - p) > nlen && memcmp(p, name, nlen) == 0 && p[nlen] == '=') {
+            const char *v = p + nlen + 1;
+            size_t vlen = (size_t)(end - v);
+            while (vlen && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t')) vlen--;
+            bool ok = vlen > 0 && vlen < cap;
+            for (size_t i = 0; ok && i < vlen; i++) {
+                char c = v[i];
+                ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                     c == '_' || c == '-';
+            }
+            if (ok) {
+                memcpy(out, v, vlen);
+                out[vlen] = '\0';
+                return vlen;
+            }
+        }
+        p = end;
+    }
+    if (cap) out[0] = '\0';
+    return 0;
 }

@@ -63,4 +63,10 @@ const char *sockjs_transport_name(enum sockjs_transport t);
 /* True for a WebSocket upgrade path of the SockJS websocket transport. */
 bool sockjs_path_is_ws(const char *path, size_t len);
 
+/* The value of cookie `name` in a Cookie request header (RFC 6265: "a=1; b=2"),
+ * copied into out (cap bytes with the NUL) when it is 1..cap-1 bytes of
+ * [A-Za-z0-9_-]; returns its length, or 0 when absent or not of that form. The first
+ * well-formed occurrence wins. Pure. */
+size_t sockjs_cookie_get(const char *hdr, const char *name, char *out, size_t cap);
+
 #endif

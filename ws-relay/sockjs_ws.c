@@ -26,7 +26,7 @@ static void feed_cb(void *ud, const char *msg, size_t len)
 
 bool sj_ws_open(struct lws *wsi, void **slot, const char *peer)
 {
-    /* relay.c's on_established has set the socket and deflate options already. */
+    /* relay.c's on_established has set the socket options already. */
     if (!wbuf.mem) buf_init(&wbuf, LWS_PRE);
     sj_conn *c = sj_conn_new(wsi, SJK_WS);
     *slot = c;
@@ -51,8 +51,7 @@ static int ws_receive(sj_conn *c, const char *in, size_t len)
     if (c->in.len + len > cf->max_body) return ws_fail(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "Message too big.");
     buf_append(&c->in, in, len);
     if (!lws_is_final_fragment(c->wsi)) {
-        /* See relay.c: with libuv, the rest of a (deflated) message would otherwise
-         * wait for unrelated traffic. */
+        /* See relay.c: bytes lws already holds would otherwise wait for new traffic. */
         lws_cancel_service(lws_get_context(c->wsi));
         return 0;
     }

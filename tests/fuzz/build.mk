@@ -20,7 +20,7 @@ FUZZ_NAMES := stomp sockjs sockjs_path
 FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_B)/fuzz_%)
 
 $(FUZZ_B)/fuzz_stomp: ws-relay/stomp.c ws-relay/stomp.h
-$(FUZZ_B)/fuzz_sockjs: ws-relay/sockjs_frame.c ws-relay/sockjs_frame.h
+$(FUZZ_B)/fuzz_sockjs: ws-relay/sockjs_frame.c ws-relay/sockjs_frame.h common/valid.c
 $(FUZZ_B)/fuzz_sockjs_path: ws-relay/sockjs_path.c ws-relay/sockjs_path.h
 
 $(FUZZ_B)/fuzz_%: tests/fuzz/fuzz_%.c common/buf.c common/util.c common/buf.h common/util.h

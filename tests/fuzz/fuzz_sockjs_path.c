@@ -61,6 +61,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     CHECK(sockjs_path_is_ws(in, size) == (r == SOCKJS_TRANSPORT && sp.transport == SOCKJS_T_WEBSOCKET));
     if (r != SOCKJS_NOT_OURS) CHECK(size >= 3 && memcmp(in, "/ws", 3) == 0);
+    /* The same bytes as a Cookie header: the binding cookie's value, if any, is 1..32
+     * characters of [A-Za-z0-9_-] found in the header after "sockjs_owner=". */
+    char *hdr = malloc(size + 1);
+    CHECK(hdr);
+    memcpy(hdr, data, size);
+    hdr[size] = '\0';
+    char val[33];
+    size_t vn = sockjs_cookie_get(hdr, "sockjs_owner", val, sizeof val);
+    CHECK(vn == strlen(val) && vn < sizeof val);
+    for (size_t i = 0; i < vn; i++)
+        CHECK(strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-", val[i]));
+    if (vn) CHECK(strstr(hdr, "sockjs_owner=") && strstr(hdr, val));
+    free(hdr);
     free(in);
     return 0;
 }

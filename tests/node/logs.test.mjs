@@ -75,9 +75,9 @@ test('one API log line per request: method, route, status, microseconds, user id
     const lines = allLogs().split('\n').filter((l) => !seen.has(l) && l.includes('chat-api[') && l.includes('event=request'));
     const probe = lines.filter((l) => l.includes(marker));
     assert.equal(probe.length, 1, `exactly one line for the request: ${probe.join('\n')}`);
-    assert.match(probe[0], /method="GET" path="\/api\/rooms\/[^"]+" status=404 user=\S+ route=rooms\.get error=not-found us=\d+$/);
+    assert.match(probe[0], /method="GET" path="\/api\/rooms\/[^"]+" status=404 user=\S+ (peer="[^"]*" )?route=rooms\.get error=not-found us=\d+$/);
     assert.ok(probe[0].includes(`user=${u.user.id}`), 'the user id');
     const me = lines.filter((l) => l.includes('path="/api/users/me"'));
     assert.equal(me.length, 1);
-    assert.match(me[0], new RegExp(`status=200 user=${u.user.id} route=users\\.me error=- us=\\d+$`));
+    assert.match(me[0], new RegExp(`status=200 user=${u.user.id} (peer="[^"]*" )?route=users\\.me error=- us=\\d+$`));
 });

@@ -1,6 +1,6 @@
 // Framing and limits (CONTRACT.md), with raw `ws` for frames stompjs will not produce:
 // frame size limit, frames split across / packed into WebSocket messages, header
-// escaping, content-length, the SEND rate limit, permessage-deflate, subprotocols.
+// escaping, content-length, the SEND rate limit, no permessage-deflate, subprotocols.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useStack } from './lib/stack.mjs';
@@ -180,7 +180,8 @@ test('SEND rate limit: 150 SENDs at once get some ERROR rate-limited; the sessio
     const receipts = answers.filter((f) => f.command === 'RECEIPT');
     assert.ok(errors.length >= 1, 'some SENDs are rate limited');
     for (const e of errors) assert.equal(e.headers.message, 'rate-limited', `ERROR ${JSON.stringify(e.headers)}`);
-    assert.ok(receipts.length >= 100, `the burst (100) passes: ${receipts.length} accepted`);
+    // The bucket is shared with SUBSCRIBE/UNSUBSCRIBE: member() spent one token.
+    assert.ok(receipts.length >= 99, `the burst (100, less the SUBSCRIBE) passes: ${receipts.length} accepted`);
     t.diagnostic(`${receipts.length} accepted, ${errors.length} rate-limited`);
     // accepted messages are delivered, in order; rejected ones are not
     const accepted = receipts.map((f) => Number(f.headers['receipt-id'].slice(3))).sort((x, y) => x - y);
@@ -197,10 +198,12 @@ test('SEND rate limit: 150 SENDs at once get some ERROR rate-limited; the sessio
     await r.find(isChat('after the burst'));
 });
 
-test('permessage-deflate is negotiated when offered, and works', { timeout: 15000 }, async () => {
+test('permessage-deflate is not negotiated when offered; the client works uncompressed', { timeout: 15000 }, async () => {
+    // lws 4.1.6's inflater can be made to abort the process (docs/STOMP.md,
+    // "Compression"), so the relay accepts no WebSocket extension.
     const { room, r } = await member(stack.relayUrl(0), { perMessageDeflate: true });
-    assert.match(r.ws.extensions, /permessage-deflate/, `Sec-WebSocket-Extensions: ${JSON.stringify(r.ws.extensions)}`);
-    const text = 'compress me '.repeat(80); // ~1 KiB: compressed on both sides
+    assert.equal(r.ws.extensions, '', `Sec-WebSocket-Extensions: ${JSON.stringify(r.ws.extensions)}`);
+    const text = 'compress me '.repeat(80);
     r.sendFrame('SEND', { destination: SEND_DEST, receipt: 'z' }, chat(room.id, text.trim()));
     await r.receipt('z');
     await r.find(isChat(text.trim()));

@@ -1,4 +1,4 @@
-/* test_prom.c - common/prom (exposition format) and common/peer (the loopback check
+/* test_prom.c - common/prom (exposition format) and common/loopback (the loopback check
  * behind every metrics endpoint). Table-driven; failures name the row's line. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +12,7 @@
 #include <sys/un.h>
 
 #include "buf.h"
-#include "peer.h"
+#include "loopback.h"
 #include "prom.h"
 
 static void test_family_and_samples(void **state)
@@ -113,7 +113,7 @@ static void test_loopback_text(void **state)
         {__LINE__, NULL, false},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        bool got = peer_is_loopback_text(rows[i].addr);
+        bool got = loopback_text(rows[i].addr);
         if (got != rows[i].want) fail_msg("line %d: %s -> %d", rows[i].line, rows[i].addr ? rows[i].addr : "(null)", got);
     }
 }
@@ -138,18 +138,18 @@ static void test_loopback_sockaddr(void **state)
         bool got;
         if (rows[i].fam == AF_INET) {
             assert_int_equal(inet_pton(AF_INET, rows[i].addr, &v4.sin_addr), 1);
-            got = peer_is_loopback((struct sockaddr *)&v4, sizeof v4);
+            got = loopback_sockaddr((struct sockaddr *)&v4, sizeof v4);
         } else {
             assert_int_equal(inet_pton(AF_INET6, rows[i].addr, &v6.sin6_addr), 1);
-            got = peer_is_loopback((struct sockaddr *)&v6, sizeof v6);
+            got = loopback_sockaddr((struct sockaddr *)&v6, sizeof v6);
         }
         if (got != rows[i].want) fail_msg("line %d: %s -> %d", rows[i].line, rows[i].addr, got);
     }
     /* A truncated address is not trusted; a unix-domain peer is local. */
     inet_pton(AF_INET, "127.0.0.1", &v4.sin_addr);
-    assert_false(peer_is_loopback((struct sockaddr *)&v4, 4));
-    assert_false(peer_is_loopback(NULL, 0));
-    assert_true(peer_is_loopback((struct sockaddr *)&un, sizeof un));
+    assert_false(loopback_sockaddr((struct sockaddr *)&v4, 4));
+    assert_false(loopback_sockaddr(NULL, 0));
+    assert_true(loopback_sockaddr((struct sockaddr *)&un, sizeof un));
 }
 
 int main(void)

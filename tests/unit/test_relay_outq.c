@@ -1,7 +1,8 @@
 /* test_relay_outq.c - unit tests for ws-relay/outq.c: FIFO order, byte accounting,
  * shared tails referenced (not copied) until popped, clearing releases everything.
  *
- * Deliberately not here: the MAX_QUEUE_BYTES policy (session.c, integration tests). */
+ * Deliberately not here: the MAX_QUEUE_BYTES policy (session.c; the slow-consumer
+ * tests in tests/node/relay_hardening.test.mjs). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -51,6 +52,36 @@ static void test_fifo_and_bytes(void **state)
 }
 
 /* Pushing after draining works (tail reset). */
+/* outq_move: a pending subscription's held frames join the session's queue behind
+ * what is already there, bytes and all. */
+static void test_move(void **state)
+{
+    (void)state;
+    outq a = OUTQ_INIT, b = OUTQ_INIT;
+    buf out;
+    buf_init(&out, 0);
+    outq_move(&a, &b); /* both empty */
+    assert_true(outq_empty(&a));
+    outq_push(&a, "A", 1);
+    outq_push(&b, "BB", 2);
+    outq_push(&b, "CCC", 3);
+    outq_move(&a, &b);
+    assert_true(outq_empty(&b));
+    assert_int_equal(b.bytes, 0);
+    assert_int_equal(a.bytes, 6);
+    while (outq_pop(&a, &out)) {}
+    assert_int_equal(out.len, 6);
+    assert_memory_equal(buf_data(&out), "ABBCCC", 6);
+    assert_int_equal(a.bytes, 0);
+    outq_push(&b, "D", 1);
+    outq_move(&a, &b); /* into an empty queue */
+    outq_push(&a, "E", 1);
+    buf_reset(&out);
+    while (outq_pop(&a, &out)) {}
+    assert_memory_equal(buf_data(&out), "DE", 2);
+    buf_free(&out);
+}
+
 static void test_reuse(void **state)
 {
     (void)state;
@@ -74,6 +105,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fifo_and_bytes),
         cmocka_unit_test(test_reuse),
+        cmocka_unit_test(test_move),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -157,9 +157,35 @@ static void test_is_ws(void **state)
     assert_false(sockjs_path_is_ws(IN("/ws/1.1/2/websocket")));
 }
 
+/* The binding cookie's value from a Cookie header. */
+static void test_cookie(void **state)
+{
+    static const struct { int line; const char *hdr; const char *want; } crow[] = {
+        {__LINE__, "sockjs_owner=abcDEF_123-x", "abcDEF_123-x"},
+        {__LINE__, "a=1; sockjs_owner=abc; b=2", "abc"},
+        {__LINE__, "a=1;sockjs_owner=abc", "abc"},
+        {__LINE__, "xsockjs_owner=abc", ""},                 /* another name */
+        {__LINE__, "sockjs_owner_x=abc", ""},
+        {__LINE__, "sockjs_owner=", ""},
+        {__LINE__, "sockjs_owner=a b", ""},                  /* not of the form */
+        {__LINE__, "sockjs_owner=\"abc\"", ""},
+        {__LINE__, "sockjs_owner=bad!; sockjs_owner=good", "good"},
+        {__LINE__, "sockjs_owner=0123456789012345678901234567890123456789", ""}, /* too long */
+        {__LINE__, "", ""},
+        {__LINE__, ";;;", ""},
+    };
+    for (size_t i = 0; i < sizeof crow / sizeof crow[0]; i++) {
+        char out[33];
+        size_t n = sockjs_cookie_get(crow[i].hdr, "sockjs_owner", out, sizeof out);
+        if (n != strlen(crow[i].want) || strcmp(out, crow[i].want) != 0)
+            fail_msg("row at line %d: got %zu '%s'", crow[i].line, n, out);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cookie),
         cmocka_unit_test(test_rows),
         cmocka_unit_test(test_prefixes),
         cmocka_unit_test(test_names),

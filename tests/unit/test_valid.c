@@ -137,11 +137,49 @@ static void test_id(void **state)
     assert_false(valid_id(s65, 65));
 }
 
+/* Names (VALID_NAME): bidirectional controls and invisible format characters are
+ * refused, and something visible must remain. */
+static void test_names(void **state)
+{
+    static const struct { int line; const char *in; int ok; } rows[] = {
+        {__LINE__, "Alice", 1},
+        {__LINE__, "\xeb\xaf\xbc\xec\xa4\x80", 1},                   /* 민준 */
+        {__LINE__, "\xe2\x80\x8b", 0},                               /* U+200B alone */
+        {__LINE__, "\xe2\x80\x8b\xe2\x80\x8b\xe2\x80\x8b", 0},       /* U+200B x3 */
+        {__LINE__, "a\xe2\x80\x8b" "b", 0},                          /* U+200B inside */
+        {__LINE__, "abc\xe2\x80\xae" "gpj.exe", 0},                  /* U+202E RLO */
+        {__LINE__, "\xe2\x81\xa6x\xe2\x81\xa9", 0},                  /* U+2066 .. U+2069 */
+        {__LINE__, "\xe2\x80\x8f" "abc", 0},                         /* U+200F RLM */
+        {__LINE__, "\xd8\x9c" "abc", 0},                             /* U+061C ALM */
+        {__LINE__, "\xe3\x85\xa4", 0},                               /* U+3164 Hangul filler */
+        {__LINE__, "\xc2\xad", 0},                                   /* soft hyphen */
+        {__LINE__, "\xf3\xa0\x80\x81", 0},                           /* U+E0001 tag */
+        {__LINE__, "\xcc\x81\xcc\x81", 0},                           /* combining marks only */
+        {__LINE__, "\xe2\x80\x8d", 0},                               /* ZWJ alone */
+        {__LINE__, "\xef\xb8\x8f", 0},                               /* VS16 alone */
+        {__LINE__, "\xe2\xa0\x80", 0},                               /* braille blank */
+        {__LINE__, "e\xcc\x81", 1},                                  /* e + combining acute */
+        {__LINE__, "\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa7", 1}, /* man ZWJ girl */
+        {__LINE__, "\xe2\x9d\xa4\xef\xb8\x8f", 1},                   /* heart + VS16 */
+        {__LINE__, "\xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7", 1},   /* Arabic */
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const char *out, *why = "";
+        size_t n;
+        chat_rc rc = valid_text(rows[i].in, strlen(rows[i].in), 1, 50, VALID_NAME, &out, &n, &why);
+        if ((rc == CHAT_OK) != rows[i].ok) fail_msg("row at line %d: rc %d (%s)", rows[i].line, rc, why);
+        /* Messages keep what names may not (an RLM in Hebrew text is ordinary). */
+        if (strstr(rows[i].in, "\xe2\x80\x8f") &&
+            valid_text(rows[i].in, strlen(rows[i].in), 1, 50, VALID_ALLOW_NEWLINES, &out, &n, &why) != CHAT_OK)
+            fail_msg("row at line %d: refused without VALID_NAME", rows[i].line);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8), cmocka_unit_test(test_trim), cmocka_unit_test(test_text),
-        cmocka_unit_test(test_email), cmocka_unit_test(test_id),
+        cmocka_unit_test(test_email), cmocka_unit_test(test_id), cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

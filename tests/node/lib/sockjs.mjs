@@ -32,11 +32,12 @@ export function sockjsStomp(baseUrl, transport, opts = {}) {
 }
 
 // One plain request; resolves {status, headers, text}. body: string or Buffer.
-export function request(url, { method = 'GET', headers = {}, body, timeout = 10000 } = {}) {
+// localAddress: the source address (another loopback address plays another client).
+export function request(url, { method = 'GET', headers = {}, body, timeout = 10000, localAddress } = {}) {
     return new Promise((resolve, reject) => {
         const h = { ...headers };
         if (body !== undefined) h['Content-Length'] = Buffer.byteLength(body);
-        const req = http.request(url, { method, headers: h, agent: false }, (res) => {
+        const req = http.request(url, { method, headers: h, agent: false, localAddress }, (res) => {
             const parts = [];
             res.on('data', (d) => parts.push(d));
             res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text: Buffer.concat(parts).toString('utf8') }));
@@ -70,7 +71,7 @@ function kindOf(url) {
 // arrives: st.chunks [{t, data}], st.text, st.frames() (SockJS frames, prelude removed),
 // st.frameTimes() (arrival ms of each frame), st.ended (resolves at the end).
 export class Stream {
-    constructor(url, { headers = {} } = {}) {
+    constructor(url, { headers = {}, localAddress } = {}) {
         this.url = url;
         this.kind = kindOf(url);
         this.chunks = [];
@@ -81,7 +82,7 @@ export class Stream {
         const method = this.kind === 'eventsource' ? 'GET' : 'POST';
         const h = { ...headers };
         if (method === 'POST') h['Content-Length'] = 0;
-        this.req = http.request(url, { method, headers: h, agent: false });
+        this.req = http.request(url, { method, headers: h, agent: false, localAddress });
         this.headers = new Promise((resolve, reject) => {
             this.req.on('response', (res) => {
                 this.res = res;
@@ -169,9 +170,9 @@ export function newSession(baseUrl, server) {
         url: (transport) => `${baseUrl}/ws/${srv}/${id}/${transport}`,
         // xhr_send: resolves the response; body: array of strings (JSON-encoded here)
         // or a raw string
-        send(messages, headers = {}) {
+        send(messages, headers = {}, { localAddress } = {}) {
             const body = typeof messages === 'string' ? messages : JSON.stringify(messages);
-            return request(this.url('xhr_send'), { method: 'POST', body, headers: { 'Content-Type': 'text/plain', ...headers } });
+            return request(this.url('xhr_send'), { method: 'POST', body, headers: { 'Content-Type': 'text/plain', ...headers }, localAddress });
         },
     };
 }

@@ -1,4 +1,4 @@
-/* peer.h - is a client address loopback? The check behind "metrics answer loopback
+/* loopback.h - is a client address loopback? The check behind "metrics answer loopback
  * clients only".
  *
  * It looks only at an address the server itself got from the kernel (the socket's
@@ -6,16 +6,16 @@
  * X-Forwarded-For or any other header a client can write. Loopback means 127.0.0.0/8,
  * ::1, and IPv4-mapped ::ffff:127.0.0.0/104; a unix-domain peer is local too.
  * Everything else, unparsable text included, is not. */
-#ifndef CHAT_PEER_H
-#define CHAT_PEER_H
+#ifndef CHAT_LOOPBACK_H
+#define CHAT_LOOPBACK_H
 
 #include <stdbool.h>
 #include <sys/socket.h>
 
-bool peer_is_loopback(const struct sockaddr *sa, socklen_t len);
+bool loopback_sockaddr(const struct sockaddr *sa, socklen_t len);
 /* The same for a numeric address as text ("127.0.0.1", "::1"); NULL or "" is false. */
-bool peer_is_loopback_text(const char *addr);
+bool loopback_text(const char *addr);
 /* The peer of connected socket fd (getpeername); false when it cannot be read. */
-bool peer_fd_is_loopback(int fd);
+bool loopback_fd(int fd);
 
 #endif

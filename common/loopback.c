@@ -1,5 +1,5 @@
-/* peer.c - loopback address checks; see peer.h. */
-#include "peer.h"
+/* loopback.c - loopback address checks; see loopback.h. */
+#include "loopback.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -17,7 +17,7 @@ static bool v6_loopback(const struct in6_addr *a)
     return false;
 }
 
-bool peer_is_loopback(const struct sockaddr *sa, socklen_t len)
+bool loopback_sockaddr(const struct sockaddr *sa, socklen_t len)
 {
     if (!sa || len < (socklen_t)sizeof sa->sa_family) return false;
     switch (sa->sa_family) {
@@ -34,7 +34,7 @@ bool peer_is_loopback(const struct sockaddr *sa, socklen_t len)
     }
 }
 
-bool peer_is_loopback_text(const char *addr)
+bool loopback_text(const char *addr)
 {
     struct in_addr a4;
     struct in6_addr a6;
@@ -44,11 +44,11 @@ bool peer_is_loopback_text(const char *addr)
     return false;
 }
 
-bool peer_fd_is_loopback(int fd)
+bool loopback_fd(int fd)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
     memset(&ss, 0, sizeof ss);
     if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0) return false;
-    return peer_is_loopback((const struct sockaddr *)&ss, len);
+    return loopback_sockaddr((const struct sockaddr *)&ss, len);
 }

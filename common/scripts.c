@@ -1,0 +1,136 @@
+/* scripts.c - the Lua sources; see scripts.h. */
+#include "scripts.h"
+
+/* ---- relay ------------------------------------------------------------------------ */
+
+/* KEYS[1] room members set, KEYS[2] room channel (a channel, passed as a key so the
+ * script's whole footprint is declared); ARGV[1] user id, ARGV[2] the MESSAGE body.
+ * -1 when the user is not a member, else PUBLISH's count. One atomic step, so sends
+ * are ordered as the relay issued them and nobody outside the room can publish. */
+const char script_send[] =
+    "if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return -1 end\n"
+    "return redis.call('PUBLISH', KEYS[2], ARGV[2])\n";
+
+/* KEYS[1] room online hash, KEYS[2] room channel; ARGV[1] user id, ARGV[2] +1 or -1,
+ * ARGV[3] the JOIN or LEAVE body. Publishes only when the total crosses 0 <-> 1; a
+ * count that would go negative (state lost, e.g. Redis restarted) is removed quietly.
+ * Returns the new count. */
+const char script_presence[] =
+    "local n = redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2])\n"
+    "if tonumber(ARGV[2]) > 0 then\n"
+    "  if n == 1 then redis.call('PUBLISH', KEYS[2], ARGV[3]) end\n"
+    "elseif n <= 0 then\n"
+    "  redis.call('HDEL', KEYS[1], ARGV[1])\n"
+    "  if n == 0 then redis.call('PUBLISH', KEYS[2], ARGV[3]) end\n"
+    "end\n"
+    "return n\n";
+
+/* KEYS[1] room online hash; ARGV[1] user id. After a Redis outage: count the user as
+ * present if Redis forgot them (no JOIN). 1 when it was re-added, else 0. */
+const char script_presence_reassert[] =
+    "if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then\n"
+    "  redis.call('HSET', KEYS[1], ARGV[1], 1)\n"
+    "  return 1\n"
+    "end\n"
+    "return 0\n";
+
+/* ---- API: users and sessions ------------------------------------------------------- */
+
+/* KEYS: user-email, user, session. ARGV: id name email pwhash createdAt ttl.
+ * Claims the email first; when it is taken nothing else happens. 1, or 0 (taken). */
+const char script_signup[] =
+    "if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end\n"
+    "redis.call('HSET', KEYS[2], 'id', ARGV[1], 'name', ARGV[2], 'email', ARGV[3],\n"
+    "           'pwhash', ARGV[4], 'createdAt', ARGV[5])\n"
+    "redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[6])\n"
+    "return 1\n";
+
+/* KEYS: session. ARGV: revoked channel, token hash. Deletes the session and announces
+ * it in one step. */
+const char script_revoke[] =
+    "redis.call('DEL', KEYS[1])\n"
+    "redis.call('PUBLISH', ARGV[1], ARGV[2])\n"
+    "return 1\n";
+
+/* KEYS: counter. ARGV: window seconds. A counter that somehow lost its TTL gets one
+ * again, so an address is never locked out for good. Returns the count. */
+const char script_login_fail[] =
+    "local n = redis.call('INCR', KEYS[1])\n"
+    "if n == 1 or redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end\n"
+    "return n\n";
+
+/* ---- API: rooms ----------------------------------------------------------------------
+ * Every write that changes what GET /api/rooms shows (a new room, a changed member
+ * count) also sets the rooms version key to a fresh value in the same atomic step
+ * (page caches in fcgi-api/rooms.c are valid only while it is unchanged). */
+
+/* KEYS: room, rooms, members, user rooms, rooms version.
+ * ARGV: id name createdBy createdAt new-version. 1, or 0 (id taken). */
+const char script_room_create[] =
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
+    "redis.call('HSET', KEYS[1], 'id', ARGV[1], 'name', ARGV[2], 'createdBy', ARGV[3], 'createdAt', ARGV[4])\n"
+    "redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])\n"
+    "redis.call('SADD', KEYS[3], ARGV[3])\n"
+    "redis.call('SADD', KEYS[4], ARGV[1])\n"
+    "redis.call('SET', KEYS[5], ARGV[5])\n"
+    "return 1\n";
+
+/* KEYS: room, members, user rooms, rooms version. ARGV: user id, room id, new-version.
+ * -1 when the room does not exist, else {memberCount, id, name, createdBy, createdAt}.
+ * A repeated join changes nothing, so it keeps the version (and the caches). */
+const char script_room_join[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+    "if redis.call('SADD', KEYS[2], ARGV[1]) == 1 then redis.call('SET', KEYS[4], ARGV[3]) end\n"
+    "redis.call('SADD', KEYS[3], ARGV[2])\n"
+    "local h = redis.call('HMGET', KEYS[1], 'id', 'name', 'createdBy', 'createdAt')\n"
+    "return {redis.call('SCARD', KEYS[2]), h[1], h[2], h[3], h[4]}\n";
+
+/* KEYS: room, members, user rooms, rooms version. ARGV: user id, room id, "left"
+ * channel, new-version. -1 when the room does not exist, 0 when the user was not a
+ * member, 1. A real leave is announced as "{roomId} {userId}" so relays end that
+ * user's subscriptions to the room. */
+const char script_room_leave[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+    "local n = redis.call('SREM', KEYS[2], ARGV[1])\n"
+    "redis.call('SREM', KEYS[3], ARGV[2])\n"
+    "if n == 1 then\n"
+    "  redis.call('SET', KEYS[4], ARGV[4])\n"
+    "  redis.call('PUBLISH', ARGV[3], ARGV[2] .. ' ' .. ARGV[1])\n"
+    "end\n"
+    "return n\n";
+
+/* KEYS: rooms, rooms version. ARGV: count, new-version [, score, id]. The ids of up to
+ * count + 1 rooms in newest-first order (score descending, then id descending by
+ * bytes, which is how ZREVRANGEBYSCORE orders ties) strictly after (score, id), or
+ * from the newest without them, and the rooms version they were read at (set to
+ * new-version when there is none yet): {version, id...}. The caller loads the rooms
+ * themselves by their keys. Ids are compared byte by byte because Lua's `<` follows
+ * the server's locale. */
+const char script_rooms_page[] =
+    "local n = tonumber(ARGV[1])\n"
+    "local ver = redis.call('GET', KEYS[2])\n"
+    "if not ver then ver = ARGV[2]; redis.call('SET', KEYS[2], ver) end\n"
+    "local ids\n"
+    "if ARGV[3] == nil then\n"
+    "  ids = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', '-inf', 'LIMIT', 0, n + 1)\n"
+    "else\n"
+    "  local function before(a, b)\n"
+    "    for i = 1, math.min(#a, #b) do\n"
+    "      local x, y = a:byte(i), b:byte(i)\n"
+    "      if x ~= y then return x < y end\n"
+    "    end\n"
+    "    return #a < #b\n"
+    "  end\n"
+    "  ids = {}\n"
+    "  local ties = redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[3], ARGV[3])\n"
+    "  for i = 1, #ties do\n"
+    "    if #ids <= n and before(ties[i], ARGV[4]) then ids[#ids + 1] = ties[i] end\n"
+    "  end\n"
+    "  if #ids <= n then\n"
+    "    local rest = redis.call('ZREVRANGEBYSCORE', KEYS[1], '(' .. ARGV[3], '-inf', 'LIMIT', 0, n + 1 - #ids)\n"
+    "    for i = 1, #rest do ids[#ids + 1] = rest[i] end\n"
+    "  end\n"
+    "end\n"
+    "local out = {ver}\n"
+    "for i = 1, #ids do out[#out + 1] = ids[i] end\n"
+    "return out\n";
