@@ -13,6 +13,10 @@
  *   P room:{id}:members    set   user ids
  *   P user:{id}:rooms      set   room ids
  *   P room:{id}:online     hash  user id -> number of live subscriptions (all relays)
+ *   P room:{id}:history    stream, the newest HISTORY_SIZE stored messages; entry id
+ *                          "{offset}-0", one field "m" holding the MESSAGE body
+ *   P room:{id}:seq        string counter: the room's last offset
+ *   P room:{id}:epoch      string naming the room's history (new when it was lost)
  *   P login-fail:{email}:{addr}  string counter with a TTL (failed logins from one address)
  *   P rooms-version        string, set to a fresh value by every room create, join and
  *                          leave (validates the API's cached first page of GET /api/rooms)
@@ -38,6 +42,9 @@ size_t keys_rooms(char *buf, size_t cap);
 size_t keys_room_members(char *buf, size_t cap, const char *room_id);
 size_t keys_user_rooms(char *buf, size_t cap, const char *user_id);
 size_t keys_room_online(char *buf, size_t cap, const char *room_id);
+size_t keys_room_history(char *buf, size_t cap, const char *room_id);
+size_t keys_room_seq(char *buf, size_t cap, const char *room_id);
+size_t keys_room_epoch(char *buf, size_t cap, const char *room_id);
 size_t keys_login_fail(char *buf, size_t cap, const char *email, const char *addr);
 size_t keys_rooms_version(char *buf, size_t cap);
 size_t keys_chan_room(char *buf, size_t cap, const char *room_id);

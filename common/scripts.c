@@ -4,12 +4,47 @@
 /* ---- relay ------------------------------------------------------------------------ */
 
 /* KEYS[1] room members set, KEYS[2] room channel (a channel, passed as a key so the
- * script's whole footprint is declared); ARGV[1] user id, ARGV[2] the MESSAGE body.
- * -1 when the user is not a member, else PUBLISH's count. One atomic step, so sends
- * are ordered as the relay issued them and nobody outside the room can publish. */
+ * script's whole footprint is declared), KEYS[3] room seq, KEYS[4] room epoch,
+ * KEYS[5] room history; ARGV[1] user id, ARGV[2] the MESSAGE body (a JSON object
+ * without offset and epoch), ARGV[3] HISTORY_SIZE, ARGV[4] a fresh epoch value.
+ * -1 when the user is not a member; else {offset, epoch}. In one atomic step: the
+ * membership check, the room's next offset (a history whose keys are gone starts a
+ * new epoch at offset 1), the body completed with "offset" and "epoch", appended to
+ * the history (entry id "{offset}-0", trimmed to HISTORY_SIZE) and published. So every
+ * relay agrees on one order, and what is published is exactly what is stored. */
 const char script_send[] =
     "if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return -1 end\n"
-    "return redis.call('PUBLISH', KEYS[2], ARGV[2])\n";
+    "local e = redis.call('GET', KEYS[4])\n"
+    "if not e or redis.call('EXISTS', KEYS[3]) == 0 then\n"
+    "  e = ARGV[4]\n"
+    "  redis.call('SET', KEYS[4], e)\n"
+    "  redis.call('DEL', KEYS[3], KEYS[5])\n"
+    "end\n"
+    "local n = redis.call('INCR', KEYS[3])\n"
+    "local body = string.sub(ARGV[2], 1, -2) .. ',\"offset\":' .. n .. ',\"epoch\":\"' .. e .. '\"}'\n"
+    "redis.call('XADD', KEYS[5], 'MAXLEN', ARGV[3], n .. '-0', 'm', body)\n"
+    "redis.call('PUBLISH', KEYS[2], body)\n"
+    "return {n, e}\n";
+
+/* KEYS[1] room members set, KEYS[2] room epoch, KEYS[3] room seq, KEYS[4] room
+ * history; ARGV[1] user id, ARGV[2] the offset after which to read (-1: read
+ * nothing), ARGV[3] how many entries at most. -1 when the user is not a member; else
+ * {epoch or "", newest offset or 0, then offset and body of each stored message after
+ * ARGV[2], oldest first}. One atomic step: the newest offset and the entries agree. */
+const char script_sub_check[] =
+    "if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return -1 end\n"
+    "local e = redis.call('GET', KEYS[2]) or ''\n"
+    "local n = tonumber(redis.call('GET', KEYS[3]) or '0')\n"
+    "local out = {e, n}\n"
+    "local after = tonumber(ARGV[2])\n"
+    "if e ~= '' and after >= 0 and after < n then\n"
+    "  local r = redis.call('XRANGE', KEYS[4], (after + 1) .. '-0', '+', 'COUNT', ARGV[3])\n"
+    "  for i = 1, #r do\n"
+    "    out[#out + 1] = tonumber(string.match(r[i][1], '^(%d+)'))\n"
+    "    out[#out + 1] = r[i][2][2]\n"
+    "  end\n"
+    "end\n"
+    "return out\n";
 
 /* KEYS[1] room online hash, KEYS[2] room channel; ARGV[1] user id, ARGV[2] +1 or -1,
  * ARGV[3] the JOIN or LEAVE body. Publishes only when the total crosses 0 <-> 1; a
@@ -133,4 +168,27 @@ const char script_rooms_page[] =
     "end\n"
     "local out = {ver}\n"
     "for i = 1, #ids do out[#out + 1] = ids[i] end\n"
+    "return out\n";
+
+/* ---- API: history -------------------------------------------------------------------- */
+
+/* KEYS: members, room, epoch, seq, history. ARGV: user id, mode ("newest", "before",
+ * "after"), offset, limit. -2 when the room does not exist, -1 when the user is not a
+ * member; else {epoch or "", newest offset or 0, bodies...} in ascending offset
+ * order: the newest limit messages, or the newest limit older than offset ("before"),
+ * or the oldest limit newer than offset ("after"). One atomic step, so the page and
+ * the newest offset agree. */
+const char script_history[] =
+    "if redis.call('EXISTS', KEYS[2]) == 0 then return -2 end\n"
+    "if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return -1 end\n"
+    "local out = {redis.call('GET', KEYS[3]) or '', tonumber(redis.call('GET', KEYS[4]) or '0')}\n"
+    "local off, lim, r = tonumber(ARGV[3]), tonumber(ARGV[4]), {}\n"
+    "if ARGV[2] == 'after' then\n"
+    "  r = redis.call('XRANGE', KEYS[5], '(' .. off .. '-0', '+', 'COUNT', lim)\n"
+    "  for i = 1, #r do out[#out + 1] = r[i][2][2] end\n"
+    "else\n"
+    "  if ARGV[2] == 'newest' then r = redis.call('XREVRANGE', KEYS[5], '+', '-', 'COUNT', lim)\n"
+    "  elseif off > 1 then r = redis.call('XREVRANGE', KEYS[5], '(' .. off .. '-0', '-', 'COUNT', lim) end\n"
+    "  for i = #r, 1, -1 do out[#out + 1] = r[i][2][2] end\n"
+    "end\n"
     "return out\n";

@@ -12,6 +12,7 @@
 
 /* ---- the relay (ws-relay/store.c) ---- */
 extern const char script_send[];
+extern const char script_sub_check[];
 extern const char script_presence[];
 extern const char script_presence_reassert[];
 
@@ -23,5 +24,6 @@ extern const char script_room_create[];
 extern const char script_room_join[];
 extern const char script_room_leave[];
 extern const char script_rooms_page[];
+extern const char script_history[];
 
 #endif

@@ -77,6 +77,7 @@ typedef struct api_req {
     const char *out_raw;
     size_t out_raw_len;
     const char *out_ctype; /* Content-Type of out_raw; NULL: JSON */
+    char *out_owned;   /* a body built by the handler, freed with the request */
     char err[200];
     char allow[64];
     long retry_after;
@@ -110,6 +111,7 @@ chat_rc api_rooms_list(api_req *req);
 chat_rc api_rooms_get(api_req *req);
 chat_rc api_rooms_join(api_req *req);
 chat_rc api_rooms_leave(api_req *req);
+chat_rc api_rooms_messages(api_req *req); /* history.c */
 chat_rc api_health(api_req *req);
 
 /* Free the room list's page cache (rooms.c), at exit so leak checks stay clean. */

@@ -101,6 +101,8 @@ chat_rc api_reply_raw(api_req *req, int status, const char *body, size_t len)
 
 void api_req_clear(api_req *req)
 {
+    free(req->out_owned);
+    req->out_owned = NULL;
     json_object_put(req->body);
     json_object_put(req->out);
     memset(req, 0, sizeof *req);

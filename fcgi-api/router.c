@@ -27,6 +27,7 @@ static const api_route routes[] = {
     {.method = "GET", .pattern = "/api/rooms/{id}", .handler = api_rooms_get, .name = "rooms.get", .flags = API_AUTH},
     {.method = "POST", .pattern = "/api/rooms/{id}/members", .handler = api_rooms_join, .name = "rooms.join", .flags = API_AUTH},
     {.method = "DELETE", .pattern = "/api/rooms/{id}/members/me", .handler = api_rooms_leave, .name = "rooms.leave", .flags = API_AUTH},
+    {.method = "GET", .pattern = "/api/rooms/{id}/messages", .handler = api_rooms_messages, .name = "rooms.messages", .flags = API_AUTH},
     {.method = "GET", .pattern = "/api/health", .handler = api_health, .name = "health", .flags = 0},
     {.method = "GET", .pattern = "/api/metrics", .handler = api_metrics, .name = "metrics", .flags = 0},
 };

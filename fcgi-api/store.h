@@ -100,6 +100,25 @@ chat_rc api_store_login_fail_add(rconn *c, const char *email, const char *addr, 
 /* Forget the failed logins of email (after a successful login). */
 chat_rc api_store_login_fail_reset(rconn *c, const char *email, const char *addr);
 
+/* ---- history (store_rooms.c) -------------------------------------------------- */
+
+/* A page of a room's stored messages (script_history): the bodies exactly as they
+ * were delivered, ascending by offset. Free with api_history_free(). */
+typedef struct api_history {
+    char epoch[API_ID_MAX + 1]; /* "" when the room has no history yet */
+    long long offset;           /* the room's newest offset, 0 when none */
+    size_t n;
+    char **bodies;
+    size_t *lens;
+} api_history;
+enum api_history_mode { API_HISTORY_NEWEST = 0, API_HISTORY_BEFORE, API_HISTORY_AFTER };
+
+/* Up to limit messages of room_id for member user_id (see enum). CHAT_ENOTFOUND when
+ * the room does not exist, CHAT_EFORBIDDEN when the user is not a member. */
+chat_rc api_store_history(rconn *c, const char *room_id, const char *user_id, enum api_history_mode mode,
+                          long long offset, size_t limit, api_history *h);
+void api_history_free(api_history *h);
+
 /* ---- rooms (store_rooms.c) ---------------------------------------------------- */
 
 /* Create room r (created_by becomes its first member), indexed in the rooms set by

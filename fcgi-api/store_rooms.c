@@ -27,6 +27,7 @@ static api_script create_script = {.src = script_room_create};
 static api_script join_script = {.src = script_room_join};
 static api_script leave_script = {.src = script_room_leave};
 static api_script page_script = {.src = script_rooms_page};
+static api_script history_script = {.src = script_history};
 
 /* A fresh rooms version value (key: keys_rooms_version()) into v[API_VERSION_LEN + 1]: a random prefix drawn
  * once per process plus a counter. Unique across processes and restarts like a
@@ -319,6 +320,61 @@ chat_rc api_store_user_rooms(rconn *c, const char *user_id, api_room **rooms, si
     if (rc == CHAT_OK && rep->type != REDIS_REPLY_ARRAY) rc = CHAT_EINTERNAL;
     if (rc == CHAT_OK) rc = load_room_list(c, rep->element, rep->elements, 1, rooms, n);
     if (rc == CHAT_OK) qsort(*rooms, *n, sizeof **rooms, room_newest_first);
+    if (rep) freeReplyObject(rep);
+    return rc;
+}
+
+/* ---- history -------------------------------------------------------------------------- */
+
+void api_history_free(api_history *h)
+{
+    for (size_t i = 0; i < h->n; i++) free(h->bodies[i]);
+    free(h->bodies);
+    free(h->lens);
+    memset(h, 0, sizeof *h);
+}
+
+chat_rc api_store_history(rconn *c, const char *room_id, const char *user_id, enum api_history_mode mode,
+                          long long offset, size_t limit, api_history *h)
+{
+    static const char *const modes[] = {"newest", "before", "after"};
+    char kmem[KEYS_MAX], kroom[KEYS_MAX], kep[KEYS_MAX], kseq[KEYS_MAX], khist[KEYS_MAX], off[24], lim[24];
+    memset(h, 0, sizeof *h);
+    if (!keys_room_members(kmem, sizeof kmem, room_id) || !keys_room(kroom, sizeof kroom, room_id) ||
+        !keys_room_epoch(kep, sizeof kep, room_id) || !keys_room_seq(kseq, sizeof kseq, room_id) ||
+        !keys_room_history(khist, sizeof khist, room_id))
+        return CHAT_EINTERNAL;
+    snprintf(off, sizeof off, "%lld", offset);
+    snprintf(lim, sizeof lim, "%zu", limit);
+    const char *keys[] = {kmem, kroom, kep, kseq, khist};
+    const char *args[] = {user_id, modes[mode], off, lim};
+    redisReply *rep = api_store_eval(c, &history_script, 5, keys, 4, args);
+    chat_rc rc = api_store_check(rep, "history");
+    if (rc != CHAT_OK) goto done;
+    if (rep->type == REDIS_REPLY_INTEGER) {
+        rc = rep->integer == -2 ? CHAT_ENOTFOUND : rep->integer == -1 ? CHAT_EFORBIDDEN : CHAT_EINTERNAL;
+        goto done;
+    }
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 2 || rep->element[1]->type != REDIS_REPLY_INTEGER ||
+        !api_store_copy(h->epoch, sizeof h->epoch, rep->element[0])) {
+        rc = CHAT_EINTERNAL;
+        goto done;
+    }
+    h->offset = rep->element[1]->integer;
+    size_t n = rep->elements - 2;
+    h->bodies = xcalloc(n ? n : 1, sizeof *h->bodies);
+    h->lens = xcalloc(n ? n : 1, sizeof *h->lens);
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *b = rep->element[2 + i];
+        if (b->type != REDIS_REPLY_STRING) {
+            rc = CHAT_EINTERNAL;
+            break;
+        }
+        h->bodies[h->n] = xstrndup(b->str, b->len);
+        h->lens[h->n++] = b->len;
+    }
+    if (rc != CHAT_OK) api_history_free(h);
+done:
     if (rep) freeReplyObject(rep);
     return rc;
 }

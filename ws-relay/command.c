@@ -18,6 +18,7 @@
 #include "json.h"
 #include "log.h"
 #include "msg.h"
+#include "recover.h"
 #include "store.h"
 #include "token.h"
 #include "util.h"
@@ -43,6 +44,8 @@ typedef struct op {
     char *sub_id;           /* SUBSCRIBE: subscription id */
     size_t sub_id_len;
     sub *su;                /* SUBSCRIBE: the pending subscription being checked */
+    int64_t since;          /* SUBSCRIBE: x-since-offset (with since_epoch) */
+    char *since_epoch;      /* SUBSCRIBE: x-since-epoch, or NULL when not asked */
 } op;
 
 /* New op for s (holds a reference) copying f's receipt header (f may be NULL). */
@@ -76,6 +79,7 @@ static void op_end(op *o)
     free(o->receipt);
     free(o->room);
     free(o->sub_id);
+    free(o->since_epoch);
     free(o);
     if (live) sess_resume(s);
     sess_release(s);
@@ -270,15 +274,19 @@ static sub *sub_link(op *o)
     return su;
 }
 
-static void sub_checked(void *ud, chat_rc rc);
+static void sub_checked(void *ud, chat_rc rc, const store_history *h);
 
-/* Steps 2 and 3 (the channel is subscribed). True when o now waits for SISMEMBER;
- * false when the client has been answered and the caller ends o. */
+/* Steps 2 and 3 (the channel is subscribed). True when o now waits for the check;
+ * false when the client has been answered and the caller ends o. The check reads the
+ * history after x-since-offset in the same step (one more than RECOVER_MAX, so that
+ * "too many" shows). */
 static bool sub_check(op *o)
 {
     sess *s = o->s;
     o->su = sub_link(o);
-    if (sess_store()->is_member(o->room, s->user_id, sub_checked, o) == CHAT_OK) return true;
+    if (sess_store()->sub_check(o->room, s->user_id, o->since_epoch ? o->since : -1,
+                                (size_t)sess_config()->recover_max + 1, sub_checked, o) == CHAT_OK)
+        return true;
     sess_sub_free(s, o->su);
     op_error(o, CHAT_EUNAVAIL, "chat service unavailable, subscription not made");
     return false;
@@ -295,8 +303,35 @@ static void sub_room_ready(void *ud, chat_rc rc)
     op_end(o);
 }
 
-/* The membership check answered: step 4. */
-static void sub_checked(void *ud, chat_rc rc)
+/* The RECEIPT of a SUBSCRIBE: x-epoch and x-offset always, x-recovered when the
+ * client asked to recover. */
+static void sub_receipt(op *o, const store_history *h, bool recovered)
+{
+    char off[24];
+    snprintf(off, sizeof off, "%lld", (long long)h->offset);
+    char *rid = xstrndup(o->receipt, o->receipt_len);
+    stomp_kv kv[4] = {{"receipt-id", rid}, {"x-epoch", h->epoch}, {"x-offset", off},
+                      {"x-recovered", recovered ? "true" : "false"}};
+    buf b;
+    buf_init(&b, 0);
+    stomp_write(&b, STOMP_RECEIPT, kv, o->since_epoch ? 4 : 3, NULL, 0);
+    sess_queue(o->s, &b);
+    buf_free(&b);
+    free(rid);
+}
+
+/* Whether the replay fits in the outgoing queue with room to spare; a larger one is
+ * not attempted (the client fills the gap over REST instead). */
+static bool replay_fits(const sess *s, const sub *su, const store_history *h)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < h->n; i++) bytes += su->prefix_len + h->lens[i] + 160;
+    return bytes <= sess_config()->max_queue_bytes / 2;
+}
+
+/* The check answered: step 4. RECEIPT, the replay (when recovered), then the held
+ * live messages that follow it. */
+static void sub_checked(void *ud, chat_rc rc, const store_history *h)
 {
     op *o = ud;
     sess *s = o->s;
@@ -314,7 +349,19 @@ static void sub_checked(void *ud, chat_rc rc)
                                        : "chat service unavailable, subscription not made");
         goto done;
     }
-    if (o->receipt) sess_receipt(s, o->receipt, o->receipt_len);
+    bool recovered = false;
+    if (o->since_epoch) {
+        recover_in in = {.since = o->since, .since_epoch = o->since_epoch, .epoch = h->epoch,
+                         .newest = h->offset, .offsets = h->offsets, .n = h->n,
+                         .max = sess_config()->recover_max};
+        bool complete = recover_ok(&in);
+        recovered = complete && replay_fits(s, su, h);
+        RM_ADD(recoveries[recovered ? RM_REC_RECOVERED
+                          : complete ? RM_REC_TOO_LARGE
+                          : strcmp(o->since_epoch, h->epoch ? h->epoch : "") != 0 ? RM_REC_EPOCH_CHANGED
+                                                                                : RM_REC_INCOMPLETE], 1);
+    }
+    if (o->receipt) sub_receipt(o, h, recovered);
     if (su->left) {
         /* A member when checked, gone by now: as if it had been made and then ended by
          * the leave, like every live subscription of that user. */
@@ -324,11 +371,43 @@ static void sub_checked(void *ud, chat_rc rc)
         goto done;
     }
     rooms_activate(su);
-    sess_sub_release_held(s, su);
-    log_debug("subscribe", "session=%s user=%s room=%s sub=%s", s->id, s->user_id, o->room,
-              log_q(0, su->id));
+    if (recovered) {
+        for (size_t i = 0; i < h->n; i++) {
+            char mid[MSG_ID_MAX];
+            msg_next_id(mid);
+            msg_shared *m = msg_shared_new(o->room, strlen(o->room), mid, h->bodies[i], h->lens[i]);
+            sess_sub_deliver(s, su, m);
+            msg_shared_unref(m);
+        }
+    }
+    sess_sub_release_held(s, su, recovered, h->offset);
+    log_debug("subscribe", "session=%s user=%s room=%s sub=%s recovered=%s", s->id, s->user_id, o->room,
+              log_q(0, su->id), o->since_epoch ? (recovered ? "true" : "false") : "-");
 done:
     op_end(o);
+}
+
+/* x-since-offset / x-since-epoch of a SUBSCRIBE into o (both or neither). False when
+ * they are malformed. */
+static bool parse_since(op *o, const stomp_frame *f)
+{
+    size_t ol, el;
+    const char *off = stomp_header_get(f, "x-since-offset", &ol);
+    const char *ep = stomp_header_get(f, "x-since-epoch", &el);
+    if (!off && !ep) return true;
+    if (!off || !ep || ol == 0 || ol > 18 || el > 64) return false;
+    int64_t v = 0;
+    for (size_t i = 0; i < ol; i++) {
+        if (off[i] < '0' || off[i] > '9') return false;
+        v = v * 10 + (off[i] - '0');
+    }
+    for (size_t i = 0; i < el; i++)
+        if (!((ep[i] >= 'a' && ep[i] <= 'z') || (ep[i] >= 'A' && ep[i] <= 'Z') || (ep[i] >= '0' && ep[i] <= '9') ||
+              ep[i] == '_' || ep[i] == '-'))
+            return false;
+    o->since = v;
+    o->since_epoch = xstrndup(ep, el);
+    return true;
 }
 
 static void on_subscribe(sess *s, const stomp_frame *f)
@@ -366,6 +445,11 @@ static void on_subscribe(sess *s, const stomp_frame *f)
         return;
     }
     op *o = op_new(s, f);
+    if (!parse_since(o, f)) {
+        op_error(o, CHAT_EPROTOCOL, "x-since-offset must be a number and x-since-epoch an epoch, both or neither");
+        op_end(o);
+        return;
+    }
     o->room = xstrndup(dest + plen, dlen - plen);
     o->sub_id = xstrndup(id, idlen);
     o->sub_id_len = idlen;

@@ -96,6 +96,7 @@ static void read_conf(sess_conf *c, relay_conf *rc)
     c->connect_timeout_ms = (unsigned)cfg_int("CONNECT_TIMEOUT_MS", 10000, 100, 3600000);
     c->redis_timeout_ms = (unsigned)cfg_int("REDIS_TIMEOUT_MS", 5000, 100, 600000);
     c->presence_grace_ms = (unsigned)cfg_int("PRESENCE_GRACE_MS", 1000, 0, 60000);
+    c->recover_max = (unsigned)cfg_int("RECOVER_MAX", 500, 0, 100000);
     char rid[9];
     token_id(rid, 8);
     rid[8] = '\0';
@@ -153,7 +154,7 @@ int main(int argc, char **argv)
 
     int status = 1;
     uv_loop_init(&loop);
-    store_init(); /* registers the Lua scripts: before rds_start */
+    store_init((size_t)cfg_int("HISTORY_SIZE", 1000, 1, 10000000)); /* scripts: before rds_start */
     sess_init(&sc, store_redis(), cmd_dispatch);
     rm_init(cfg_int("METRICS", 1, 0, 1) != 0);
     if (rds_start(&loop, &url, ps_events()) != 0 || relay_start(&loop, &rc) != 0) {

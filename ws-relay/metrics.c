@@ -161,6 +161,16 @@ void rm_write(buf *b)
     one(b, "chat_relay_rate_limited_total", "counter",
         "SEND frames refused by the per-session rate limit.", rm.rate_limited);
     write_errors(b);
+    static const char *const outcomes[RM_REC_N] = {
+        [RM_REC_RECOVERED] = "recovered", [RM_REC_EPOCH_CHANGED] = "epoch-changed",
+        [RM_REC_INCOMPLETE] = "incomplete", [RM_REC_TOO_LARGE] = "too-large",
+    };
+    n = "chat_relay_recoveries_total";
+    prom_family(b, n, "counter", "SUBSCRIBEs that asked to recover missed messages (x-since-offset), by outcome.");
+    for (int i = 0; i < RM_REC_N; i++) {
+        const char *l[] = {"outcome", outcomes[i]};
+        prom_sample(b, n, l, 1, rm.recoveries[i]);
+    }
     write_redis(b);
     n = "chat_relay_publish_to_deliver_seconds";
     prom_family(b, n, "histogram",

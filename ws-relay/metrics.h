@@ -35,6 +35,15 @@ enum rm_transport {
 
 enum { RM_REDIS_CMD = 0, RM_REDIS_SUB = 1 };
 
+/* How a SUBSCRIBE with x-since-offset/x-since-epoch ended (label "outcome"). */
+enum rm_recovery {
+    RM_REC_RECOVERED = 0,  /* every missed message replayed */
+    RM_REC_EPOCH_CHANGED,  /* the room's history is another one: live only */
+    RM_REC_INCOMPLETE,     /* gap, trimmed history, more than RECOVER_MAX: live only */
+    RM_REC_TOO_LARGE,      /* the replay would not fit the client's queue: live only */
+    RM_REC_N
+};
+
 typedef struct relay_metrics {
     uint64_t conns_opened[RM_T_N];
     int64_t conns_open[RM_T_N];
@@ -48,6 +57,7 @@ typedef struct relay_metrics {
     uint64_t errors[CHAT_EINTERNAL + 1];   /* ERROR frames by chat_rc (slug at scrape) */
     uint64_t redis_reconnects[2];          /* RM_REDIS_CMD, RM_REDIS_SUB */
     uint64_t redis_failures[2];            /* failed connects and lost connections */
+    uint64_t recoveries[RM_REC_N];         /* SUBSCRIBE recoveries by outcome */
     prom_hist redis_latency;               /* command sent -> reply */
     prom_hist deliver_latency;             /* message ts -> queued to local subscribers */
 } relay_metrics;

@@ -59,6 +59,22 @@ void msg_body(buf *out, const msg_fields *f)
 
 /* ---- shared MESSAGE tails --------------------------------------------------------------- */
 
+int64_t msg_body_offset(const char *body, size_t len)
+{
+    static const char key[] = ",\"offset\":";
+    const size_t kl = sizeof key - 1;
+    /* From the end: inside a JSON string a quote is always escaped, so the last
+     * ,"offset": is the field the script appended. */
+    for (size_t i = len >= kl ? len - kl + 1 : 0; i-- > 0;) {
+        if (memcmp(body + i, key, kl) != 0) continue;
+        int64_t v = 0;
+        size_t j = i + kl, digits = 0;
+        for (; j < len && body[j] >= '0' && body[j] <= '9' && digits < 18; j++, digits++) v = v * 10 + (body[j] - '0');
+        return digits ? v : 0;
+    }
+    return 0;
+}
+
 msg_shared *msg_shared_new(const char *room_id, size_t room_len, const char *message_id,
                            const char *body, size_t body_len)
 {
@@ -70,6 +86,7 @@ msg_shared *msg_shared_new(const char *room_id, size_t room_len, const char *mes
     snprintf(m->data, hn + 1, fmt, (int)room_len, room_id, message_id, body_len);
     m->refs = 1;
     m->len = (uint32_t)(hn + body_len + 1);
+    m->offset = msg_body_offset(body, body_len);
     if (body_len) memcpy(m->data + hn, body, body_len);
     m->data[hn + body_len] = '\0';
     return m;

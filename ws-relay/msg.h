@@ -54,8 +54,13 @@ void msg_body(struct buf *out, const msg_fields *f);
 typedef struct msg_shared {
     uint32_t refs;
     uint32_t len;   /* bytes in data */
+    int64_t offset; /* the body's "offset" (a stored message), 0 for JOIN/LEAVE */
     char data[];
 } msg_shared;
+
+/* The "offset" of a stored message's body (the script that stores it appends
+ * ,"offset":N,"epoch":"E"} last), or 0 when the body has none. */
+int64_t msg_body_offset(const char *body, size_t len);
 
 /* New shared tail with one reference (the caller's). Copies everything it is given. */
 msg_shared *msg_shared_new(const char *room_id, size_t room_len, const char *message_id,

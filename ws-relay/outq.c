@@ -81,3 +81,19 @@ void outq_move(outq *dst, outq *src)
     src->head = src->tail = NULL;
     src->bytes = 0;
 }
+
+void outq_move_if(outq *dst, outq *src, bool (*keep)(const msg_shared *m, void *ctx), void *ctx)
+{
+    outq_item *it = src->head, *next;
+    src->head = src->tail = NULL;
+    src->bytes = 0;
+    for (; it; it = next) {
+        next = it->next;
+        if (!it->shared || keep(it->shared, ctx)) {
+            push(dst, it);
+        } else {
+            msg_shared_unref(it->shared);
+            free(it);
+        }
+    }
+}

@@ -32,6 +32,9 @@ void outq_push_shared(outq *q, const char *prefix, size_t plen, msg_shared *m);
 bool outq_pop(outq *q, struct buf *out);
 /* Append every frame of src to dst, in order; src is left empty. */
 void outq_move(outq *dst, outq *src);
+/* Append the frames of src for which keep(shared tail, ctx) is true to dst, in order,
+ * and drop the others (frames without a shared tail are kept); src is left empty. */
+void outq_move_if(outq *dst, outq *src, bool (*keep)(const msg_shared *m, void *ctx), void *ctx);
 /* Drop everything (releases shared tails). */
 void outq_clear(outq *q);
 static inline bool outq_empty(const outq *q) { return q->head == NULL; }

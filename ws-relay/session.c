@@ -15,6 +15,7 @@
 #include "list.h"
 #include "log.h"
 #include "msg.h"
+#include "recover.h"
 #include "store.h"
 #include "util.h"
 
@@ -134,13 +135,31 @@ void sess_sub_free(sess *s, sub *su)
     free(su);
 }
 
-void sess_sub_release_held(sess *s, sub *su)
+typedef struct held_ctx {
+    bool recovered;
+    int64_t newest;
+} held_ctx;
+
+static bool keep_held(const msg_shared *m, void *ctx)
+{
+    const held_ctx *h = ctx;
+    return recover_keep_held(m->offset, h->recovered, h->newest);
+}
+
+void sess_sub_release_held(sess *s, sub *su, bool recovered, int64_t newest)
 {
     if (outq_empty(&su->held)) return;
     bool was_empty = outq_empty(&s->q);
     s->held_bytes -= su->held.bytes;
-    outq_move(&s->q, &su->held);
-    if (was_empty && s->t) s->ops->want_write(s->t);
+    held_ctx ctx = {recovered, newest};
+    outq_move_if(&s->q, &su->held, keep_held, &ctx);
+    if (was_empty && !outq_empty(&s->q) && s->t) s->ops->want_write(s->t);
+}
+
+void sess_sub_deliver(sess *s, sub *su, msg_shared *m)
+{
+    (void)s;
+    sess_deliver(su, m);
 }
 
 /* rooms hook: the user left the room over REST. */

@@ -59,6 +59,7 @@ typedef struct sess_conf {
     unsigned connect_timeout_ms; /* CONNECT_TIMEOUT_MS: time to send CONNECT */
     unsigned redis_timeout_ms;  /* REDIS_TIMEOUT_MS: a command answered later fails */
     unsigned presence_grace_ms; /* PRESENCE_GRACE_MS: LEAVE damping (rooms.h) */
+    unsigned recover_max;       /* RECOVER_MAX: most messages a SUBSCRIBE recovers */
     char relay_id[16];          /* unique per process: prefixes session and message ids */
 } sess_conf;
 

@@ -82,8 +82,11 @@ void sess_resume(sess *s);
 /* Unlink su from s, end its room membership (LEAVE as needed) and free it. */
 void sess_sub_free(sess *s, sub *su);
 sub *sess_sub_find(sess *s, const char *id, size_t len);
-/* su went live: queue the MESSAGEs held while it was pending. */
-void sess_sub_release_held(sess *s, sub *su);
+/* su went live: queue the MESSAGEs held while it was pending that follow a replay
+ * (recover_keep_held: all of them when not recovered, those above newest when). */
+void sess_sub_release_held(sess *s, sub *su, bool recovered, int64_t newest);
+/* Queue MESSAGE m for su (a live subscription) like a fan-out delivery. */
+void sess_sub_deliver(sess *s, sub *su, msg_shared *m);
 
 /* The data layer the engine was started with (sess_init). */
 const struct relay_store *sess_store(void);

@@ -13,14 +13,18 @@
 #include "util.h"
 #include "valid.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int sc_send, sc_presence, sc_reassert;
+static int sc_send, sc_sub_check, sc_presence, sc_reassert;
+static char history_size[24];
 
-void store_init(void)
+void store_init(size_t hsize)
 {
+    snprintf(history_size, sizeof history_size, "%zu", hsize);
     sc_send = rds_script_add(script_send);
+    sc_sub_check = rds_script_add(script_sub_check);
     sc_presence = rds_script_add(script_presence);
     sc_reassert = rds_script_add(script_presence_reassert);
 }
@@ -30,6 +34,7 @@ typedef struct call {
         store_user_cb user;
         store_rc_cb rc;
         store_flags_cb flags;
+        store_sub_cb sub;
     } cb;
     void *ud;
     size_t n;          /* flags calls: items asked about */
@@ -100,24 +105,58 @@ static chat_rc user_by_token(const char *token_hash, store_user_cb cb, void *ud)
 
 /* ---- is_member, send ------------------------------------------------------------------------ */
 
-static void got_member(const redisReply *r, void *ud)
+/* The sub_check reply: -1, or {epoch, offset, (offset, body)...}. */
+static void got_sub_check(const redisReply *r, void *ud)
 {
     call *c = ud;
-    chat_rc rc = usable(r, "is-member");
-    if (rc == CHAT_OK) rc = r->type != REDIS_REPLY_INTEGER ? CHAT_EUNAVAIL : r->integer == 1 ? CHAT_OK : CHAT_EFORBIDDEN;
-    c->cb.rc(c->ud, rc);
+    chat_rc rc = usable(r, "sub-check");
+    if (rc == CHAT_OK && r->type == REDIS_REPLY_INTEGER && r->integer == -1) rc = CHAT_EFORBIDDEN;
+    else if (rc == CHAT_OK && (r->type != REDIS_REPLY_ARRAY || r->elements < 2 || r->elements % 2 != 0 ||
+                               r->element[0]->type != REDIS_REPLY_STRING ||
+                               r->element[1]->type != REDIS_REPLY_INTEGER))
+        rc = CHAT_EUNAVAIL;
+    if (rc != CHAT_OK) {
+        c->cb.sub(c->ud, rc, NULL);
+        call_free(c);
+        return;
+    }
+    size_t n = (r->elements - 2) / 2;
+    int64_t *offsets = xcalloc(n ? n : 1, sizeof *offsets);
+    const char **bodies = xcalloc(n ? n : 1, sizeof *bodies);
+    size_t *lens = xcalloc(n ? n : 1, sizeof *lens);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *o = r->element[2 + 2 * i], *b = r->element[3 + 2 * i];
+        if (o->type != REDIS_REPLY_INTEGER || b->type != REDIS_REPLY_STRING) continue;
+        offsets[k] = o->integer;
+        bodies[k] = b->str;
+        lens[k] = b->len;
+        k++;
+    }
+    store_history h = {.epoch = r->element[0]->str, .offset = r->element[1]->integer, .n = k,
+                       .offsets = offsets, .bodies = bodies, .lens = lens};
+    c->cb.sub(c->ud, CHAT_OK, &h);
+    free(offsets);
+    free(bodies);
+    free(lens);
     call_free(c);
 }
 
-static chat_rc is_member(const char *room, const char *user, store_rc_cb cb, void *ud)
+static chat_rc sub_check(const char *room, const char *user, int64_t after, size_t max,
+                         store_sub_cb cb, void *ud)
 {
-    char key[KEYS_MAX];
-    size_t klen = keys_room_members(key, sizeof key, room);
-    const char *argv[3] = {"SISMEMBER", key, user};
-    size_t lens[3] = {9, klen, strlen(user)};
+    char members[KEYS_MAX], epoch[KEYS_MAX], seq[KEYS_MAX], hist[KEYS_MAX], a[24], m[24];
+    size_t ml = keys_room_members(members, sizeof members, room);
+    size_t el = keys_room_epoch(epoch, sizeof epoch, room);
+    size_t sl = keys_room_seq(seq, sizeof seq, room);
+    size_t hl = keys_room_history(hist, sizeof hist, room);
+    snprintf(a, sizeof a, "%lld", (long long)(after < 0 ? -1 : after));
+    snprintf(m, sizeof m, "%zu", max);
+    const char *argv[7] = {members, epoch, seq, hist, user, a, m};
+    size_t lens[7] = {ml, el, sl, hl, strlen(user), strlen(a), strlen(m)};
     call *c = call_new(ud);
-    c->cb.rc = cb;
-    chat_rc rc = rds_cmd(got_member, c, 3, argv, lens);
+    c->cb.sub = cb;
+    chat_rc rc = rds_eval(sc_sub_check, got_sub_check, c, 4, 7, argv, lens);
     if (rc != CHAT_OK) call_free(c);
     return rc;
 }
@@ -126,7 +165,8 @@ static void sent(const redisReply *r, void *ud)
 {
     call *c = ud;
     chat_rc rc = usable(r, "send");
-    if (rc == CHAT_OK) rc = r->type != REDIS_REPLY_INTEGER ? CHAT_EUNAVAIL : r->integer < 0 ? CHAT_EFORBIDDEN : CHAT_OK;
+    if (rc == CHAT_OK && r->type == REDIS_REPLY_INTEGER && r->integer == -1) rc = CHAT_EFORBIDDEN;
+    else if (rc == CHAT_OK && r->type != REDIS_REPLY_ARRAY) rc = CHAT_EUNAVAIL;
     c->cb.rc(c->ud, rc);
     call_free(c);
 }
@@ -134,14 +174,19 @@ static void sent(const redisReply *r, void *ud)
 static chat_rc send_msg(const char *room, const char *user, const char *body, size_t len,
                         store_rc_cb cb, void *ud)
 {
-    char members[KEYS_MAX], chan[KEYS_MAX];
+    char members[KEYS_MAX], chan[KEYS_MAX], seq[KEYS_MAX], epoch[KEYS_MAX], hist[KEYS_MAX], e[17];
     size_t mlen = keys_room_members(members, sizeof members, room);
     size_t clen = keys_chan_room(chan, sizeof chan, room);
-    const char *argv[4] = {members, chan, user, body};
-    size_t lens[4] = {mlen, clen, strlen(user), len};
+    size_t sl = keys_room_seq(seq, sizeof seq, room);
+    size_t el = keys_room_epoch(epoch, sizeof epoch, room);
+    size_t hl = keys_room_history(hist, sizeof hist, room);
+    token_id(e, 16); /* used only when the room's history starts (again) */
+    e[16] = '\0';
+    const char *argv[9] = {members, chan, seq, epoch, hist, user, body, history_size, e};
+    size_t lens[9] = {mlen, clen, sl, el, hl, strlen(user), len, strlen(history_size), 16};
     call *c = call_new(ud);
     c->cb.rc = cb;
-    chat_rc rc = rds_eval(sc_send, sent, c, 2, 4, argv, lens);
+    chat_rc rc = rds_eval(sc_send, sent, c, 5, 9, argv, lens);
     if (rc != CHAT_OK) call_free(c);
     return rc;
 }
@@ -284,7 +329,7 @@ static const relay_store redis_store = {
     .ready = rds_cmd_ready,
     .sub_ready = rds_sub_ready,
     .user_by_token = user_by_token,
-    .is_member = is_member,
+    .sub_check = sub_check,
     .send = send_msg,
     .presence = presence,
     .presence_reassert = presence_reassert,

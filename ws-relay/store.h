@@ -19,13 +19,27 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "result.h"
 
 /* user_by_token: rc CHAT_OK with the user's id and name; CHAT_EUNAUTH when the token
  * is unknown or expired (or its user is gone); CHAT_EUNAVAIL when Redis failed. */
 typedef void (*store_user_cb)(void *ud, chat_rc rc, const char *user_id, const char *name);
-/* is_member, send: CHAT_OK; CHAT_EFORBIDDEN (not a member); CHAT_EUNAVAIL. */
+/* send: CHAT_OK; CHAT_EFORBIDDEN (not a member); CHAT_EUNAVAIL. */
 typedef void (*store_rc_cb)(void *ud, chat_rc rc);
+/* What sub_check read: the room's epoch ("" when it has no history yet), its newest
+ * offset (0: none), and the n stored messages after the offset asked for, oldest
+ * first (offsets[i], bodies[i] of lens[i] bytes). */
+typedef struct store_history {
+    const char *epoch;
+    int64_t offset;
+    size_t n;
+    const int64_t *offsets;
+    const char *const *bodies;
+    const size_t *lens;
+} store_history;
+/* sub_check: CHAT_OK with h; CHAT_EFORBIDDEN (not a member; h NULL); CHAT_EUNAVAIL. */
+typedef void (*store_sub_cb)(void *ud, chat_rc rc, const store_history *h);
 /* tokens_alive, members: CHAT_OK with one flag per item asked about (the session
  * key exists / the user is a member), or CHAT_EUNAVAIL with flags NULL. */
 typedef void (*store_flags_cb)(void *ud, chat_rc rc, const bool *flags, size_t n);
@@ -35,10 +49,13 @@ typedef struct relay_store {
     bool (*sub_ready)(void); /* the Pub/Sub connection is up */
     /* The user a login token (its SHA-256 hex) belongs to, and the user's name. */
     chat_rc (*user_by_token)(const char *token_hash, store_user_cb cb, void *ud);
-    /* Whether user is a member of room. */
-    chat_rc (*is_member)(const char *room, const char *user, store_rc_cb cb, void *ud);
-    /* If user is a member of room, publish body on the room's channel; one atomic
-     * step (script_send). */
+    /* Whether user is a member of room and, in the same step, the room's epoch and
+     * newest offset, and (after >= 0) up to max stored messages with offsets above
+     * after (script_sub_check). */
+    chat_rc (*sub_check)(const char *room, const char *user, int64_t after, size_t max,
+                         store_sub_cb cb, void *ud);
+    /* If user is a member of room, give body the room's next offset and its epoch,
+     * store it in the room's history and publish it; one atomic step (script_send). */
     chat_rc (*send)(const char *room, const char *user, const char *body, size_t len,
                     store_rc_cb cb, void *ud);
     /* Count user's presence in room up (delta +1) or down (-1) and publish body (JOIN
@@ -57,8 +74,9 @@ typedef struct relay_store {
                        void *ud);
 } relay_store;
 
-/* Register the relay's scripts with rds.c; call once before rds_start(). */
-void store_init(void);
+/* Register the relay's scripts with rds.c; call once before rds_start().
+ * history_size: HISTORY_SIZE, the stored messages kept per room. */
+void store_init(size_t history_size);
 /* The table over the real Redis connections (rds.c). */
 const relay_store *store_redis(void);
 /* SUBSCRIBE the fixed channels (revoked, left) on a fresh Pub/Sub connection. */

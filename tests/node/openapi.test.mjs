@@ -14,10 +14,12 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import YAML from 'yaml';
 import { useStack, ROOT } from './lib/stack.mjs';
+import { stomp, useClients } from './lib/client.mjs';
 
 const SPEC_FILE = join(ROOT, 'docs', 'openapi.yaml');
 const spec = YAML.parse(readFileSync(SPEC_FILE, 'utf8'));
 const stack = useStack();
+useClients();
 
 test('docs/openapi.yaml is a valid OpenAPI 3.1 document', async () => {
     const v = new Validator();
@@ -120,6 +122,19 @@ test('a scripted session: every answer matches the document', { timeout: 60000 }
     assert.equal((await call('/api/rooms/{id}', 'GET', `/api/rooms/${id}`, { token: T2 })).status, 200);
     assert.equal((await call('/api/rooms/{id}', 'GET', '/api/rooms/nosuchroom', { token: T2 })).status, 404);
     assert.equal((await call('/api/users/me/rooms', 'GET', '/api/users/me/rooms', { token: T2 })).status, 200);
+    // History: a real stored message through STOMP, then the REST answers about it.
+    const c = stomp(stack.wsUrl, { token: T2, name: 'spec' });
+    await c.connect();
+    await c.sendReceipt(id, 'a stored message');
+    await c.close();
+    const hist = await call('/api/rooms/{id}/messages', 'GET', `/api/rooms/${id}/messages?limit=10`, { token: T2 });
+    assert.equal(hist.status, 200);
+    assert.ok(hist.json.messages.some((m) => m.message === 'a stored message'), 'the message is in the history');
+    assert.equal((await call('/api/rooms/{id}/messages', 'GET', `/api/rooms/${id}/messages?after=0&limit=1`, { token: T2 })).status, 200);
+    assert.equal((await call('/api/rooms/{id}/messages', 'GET', `/api/rooms/${id}/messages?limit=0`, { token: T2 })).status, 422);
+    assert.equal((await call('/api/rooms/{id}/messages', 'GET', '/api/rooms/nosuchroom/messages', { token: T2 })).status, 404);
+    const stranger = await call('/api/users', 'POST', '/api/users', { body: { name: 'Stranger', email: `s-${email}`, password: 'password 123' } });
+    assert.equal((await call('/api/rooms/{id}/messages', 'GET', `/api/rooms/${id}/messages`, { token: stranger.json.token })).status, 403);
     assert.equal((await call('/api/rooms/{id}/members/me', 'DELETE', `/api/rooms/${id}/members/me`, { token: T2 })).status, 204);
     assert.equal((await call('/api/rooms/{id}/members/me', 'DELETE', `/api/rooms/${id}/members/me`, { token: T2 })).status, 404);
     assert.equal((await call('/api/health', 'GET', '/api/health')).status, 200);

@@ -30,7 +30,9 @@
 
 /* ---- the fake store ------------------------------------------------------------------- */
 
-enum pend_kind { P_USER, P_RC, P_FLAGS, P_SUBSCRIBED, P_UNSUBSCRIBED, P_MESSAGE };
+enum pend_kind { P_USER, P_RC, P_FLAGS, P_SUBSCRIBED, P_UNSUBSCRIBED, P_MESSAGE, P_SUB };
+
+#define HIST_MAX 16
 
 typedef struct pend {
     struct pend *next;
@@ -41,6 +43,10 @@ typedef struct pend {
     char *body;             /* published message */
     bool flags[8];
     size_t n;
+    /* P_SUB: the answer of sub_check, as read when it was sent */
+    char epoch[24];
+    int64_t newest, offs[HIST_MAX];
+    char *bodies[HIST_MAX];
 } pend;
 
 static struct {
@@ -52,7 +58,13 @@ static struct {
     int joins, leaves;      /* JOIN / LEAVE published */
     int online;             /* the presence count of the last user touched */
     int subscribes, unsubscribes;
+    /* room r1's history: epoch, offsets 1..seq, the newest HIST_MAX bodies kept */
+    char epoch[24];
+    int64_t seq;
+    char *hist[HIST_MAX + 1]; /* hist[k] is offset seq - k ... simpler: by offset % */
 } F;
+
+static char *hist_get(int64_t off) { return off > F.seq - HIST_MAX && off >= 1 ? F.hist[off % (HIST_MAX + 1)] : NULL; }
 
 static pend *push(enum pend_kind k, void *cb, void *ud)
 {
@@ -100,11 +112,21 @@ static chat_rc fs_user_by_token(const char *hash, store_user_cb cb, void *ud)
     return CHAT_OK;
 }
 
-static chat_rc fs_is_member(const char *room, const char *user, store_rc_cb cb, void *ud)
+static chat_rc fs_sub_check(const char *room, const char *user, int64_t after, size_t max,
+                            store_sub_cb cb, void *ud)
 {
     if (!F.up) return CHAT_EUNAVAIL;
-    /* Answered as of now: the check runs in Redis when it is sent. */
-    push(P_RC, (void *)cb, ud)->rc = is_member_of(room, user) ? CHAT_OK : CHAT_EFORBIDDEN;
+    /* Answered as of now: the script runs in Redis when it is sent. */
+    pend *p = push(P_SUB, (void *)cb, ud);
+    p->rc = is_member_of(room, user) ? CHAT_OK : CHAT_EFORBIDDEN;
+    snprintf(p->epoch, sizeof p->epoch, "%s", F.epoch);
+    p->newest = F.seq;
+    for (int64_t o = after + 1; after >= 0 && o <= F.seq && p->n < max && p->n < HIST_MAX; o++) {
+        char *b = hist_get(o);
+        if (!b) continue; /* trimmed */
+        p->offs[p->n] = o;
+        p->bodies[p->n++] = xstrdup(b);
+    }
     return CHAT_OK;
 }
 
@@ -119,7 +141,16 @@ static chat_rc fs_send(const char *room, const char *user, const char *body, siz
 {
     if (!F.up) return CHAT_EUNAVAIL;
     bool ok = is_member_of(room, user);
-    if (ok) publish(room, body, len);
+    if (ok) { /* as script_send: the next offset and the epoch appended, stored, published */
+        if (!F.epoch[0]) snprintf(F.epoch, sizeof F.epoch, "E1");
+        F.seq++;
+        char *full = xmalloc(len + 64);
+        int n = snprintf(full, len + 64, "%.*s,\"offset\":%lld,\"epoch\":\"%s\"}", (int)len - 1, body,
+                         (long long)F.seq, F.epoch);
+        free(F.hist[F.seq % (HIST_MAX + 1)]);
+        F.hist[F.seq % (HIST_MAX + 1)] = full;
+        publish(room, full, (size_t)n);
+    }
     push(P_RC, (void *)cb, ud)->rc = ok ? CHAT_OK : CHAT_EFORBIDDEN;
     return CHAT_OK;
 }
@@ -180,7 +211,7 @@ static chat_rc fs_members(const char *room, const char *const *users, size_t n, 
 
 static const relay_store fake_store = {
     .ready = fs_ready, .sub_ready = fs_sub_ready, .user_by_token = fs_user_by_token,
-    .is_member = fs_is_member, .send = fs_send, .presence = fs_presence,
+    .sub_check = fs_sub_check, .send = fs_send, .presence = fs_presence,
     .presence_reassert = fs_reassert, .room_subscribe = fs_room_subscribe,
     .room_unsubscribe = fs_room_unsubscribe, .tokens_alive = fs_tokens_alive, .members = fs_members,
 };
@@ -199,6 +230,15 @@ static void fs_flush(void)
         case P_SUBSCRIBED: rooms_on_subscribed(p->b, strlen(p->b)); break;
         case P_UNSUBSCRIBED: rooms_on_unsubscribed(p->b, strlen(p->b)); break;
         case P_MESSAGE: rooms_on_message(p->b, strlen(p->b), p->body, strlen(p->body)); break;
+        case P_SUB: {
+            size_t lens[HIST_MAX];
+            for (size_t i = 0; i < p->n; i++) lens[i] = strlen(p->bodies[i]);
+            store_history h = {.epoch = p->epoch, .offset = p->newest, .n = p->n, .offsets = p->offs,
+                               .bodies = (const char *const *)p->bodies, .lens = lens};
+            ((store_sub_cb)p->cb)(p->ud, p->rc, p->rc == CHAT_OK ? &h : NULL);
+            for (size_t i = 0; i < p->n; i++) free(p->bodies[i]);
+            break;
+        }
         }
         free(p->body);
         free(p);
@@ -298,7 +338,7 @@ static int setup(void **state)
         .limits = STOMP_LIMITS_DEFAULT, .max_queue_bytes = 8192,
         .send_rate = {.burst = 5, .per_sec = 0}, .heartbeat_ms = 1000, .max_subs = 3,
         .connect_timeout_ms = 1000, .redis_timeout_ms = 500, .presence_grace_ms = 0,
-        .relay_id = "test",
+        .relay_id = "test", .recover_max = 5,
     };
     sess_init(&c, &fake_store, cmd_dispatch);
     return 0;
@@ -309,6 +349,7 @@ static int teardown(void **state)
     (void)state;
     rooms_flush_leaves();
     fs_flush();
+    for (int i = 0; i <= HIST_MAX; i++) free(F.hist[i]);
     assert_int_equal(sess_count(), 0);
     return 0;
 }
@@ -653,7 +694,7 @@ static void test_presence_grace(void **state)
         .limits = STOMP_LIMITS_DEFAULT, .max_queue_bytes = 65536,
         .send_rate = {.burst = 100, .per_sec = 0}, .heartbeat_ms = 0, .max_subs = 10,
         .connect_timeout_ms = 1000, .redis_timeout_ms = 500, .presence_grace_ms = 1000,
-        .relay_id = "test",
+        .relay_id = "test", .recover_max = 5,
     };
     sess_init(&c, &fake_store, cmd_dispatch);
     ft *t = connected(NULL);
@@ -693,6 +734,87 @@ static void test_recheck_tokens(void **state)
     ft_gone(t);
 }
 
+/* Stored messages carry offset and epoch; a SUBSCRIBE's RECEIPT names the epoch and
+ * the newest offset. */
+static void test_offsets(void **state)
+{
+    (void)state;
+    ft *t = connected(NULL);
+    send0(t, "SUBSCRIBE\nid:a\ndestination:/topic/room/r1\nreceipt:s\n\n");
+    const char *r = ft_last(t, "RECEIPT");
+    assert_non_null(strstr(r, "x-epoch:\n") || strstr(r, "x-epoch:"));
+    assert_non_null(strstr(r, "x-offset:0"));
+    assert_null(strstr(r, "x-recovered")); /* not asked */
+    send0(t, SEND_F("{\"roomId\":\"r1\",\"message\":\"one\"}", ""));
+    send0(t, SEND_F("{\"roomId\":\"r1\",\"message\":\"two\"}", ""));
+    assert_non_null(strstr(ft_last(t, "MESSAGE"), "\"offset\":2,\"epoch\":\"E1\"}"));
+    send0(t, "SUBSCRIBE\nid:b\ndestination:/topic/room/r1\nreceipt:s2\n\n");
+    assert_non_null(strstr(ft_last(t, "RECEIPT"), "x-offset:2"));
+    assert_non_null(strstr(ft_last(t, "RECEIPT"), "x-epoch:E1"));
+    ft_gone(t);
+}
+
+/* Recovery: the RECEIPT (x-recovered:true), then exactly the missed messages in order,
+ * then live ones; a message published while the check ran comes once. */
+static void test_recovery(void **state)
+{
+    (void)state;
+    ft *w = connected(NULL);
+    for (int i = 1; i <= 4; i++) {
+        char f[128];
+        snprintf(f, sizeof f, SEND_F("{\"roomId\":\"r1\",\"message\":\"m%d\"}", ""), i);
+        send0(w, f);
+    }
+    ft *t = connected(NULL);
+    feed(t, "SUBSCRIBE\nid:a\ndestination:/topic/room/r1\nreceipt:s\nx-since-offset:1\nx-since-epoch:E1\n\n");
+    /* channel confirmed; then m5 is published before the check runs, m6 after */
+    pend *p = F.head;
+    F.head = p->next;
+    if (!F.head) F.tail = NULL;
+    rooms_on_subscribed(p->b, strlen(p->b)); /* sends the check: reads up to m4 */
+    free(p);
+    send0(w, SEND_F("{\"roomId\":\"r1\",\"message\":\"m5\"}", "")); /* flushes all */
+    ft_drain(t);
+    assert_non_null(strstr(ft_last(t, "RECEIPT"), "x-recovered:true"));
+    assert_non_null(strstr(ft_last(t, "RECEIPT"), "x-offset:4"));
+    int want = 2;
+    for (int i = 0; *ft_frame(t, i); i++) {
+        const char *f = ft_frame(t, i);
+        if (strncmp(f, "MESSAGE", 7) != 0 || !strstr(f, "\"type\":\"CHAT\"")) continue;
+        char m[16];
+        snprintf(m, sizeof m, "\"m%d\"", want);
+        if (!strstr(f, m)) fail_msg("frame %d: wanted m%d, got %s", i, want, f);
+        want++;
+    }
+    assert_int_equal(want, 6); /* m2 m3 m4 replayed, m5 live: each once, in order */
+    ft_gone(t);
+
+    /* another epoch, or more than RECOVER_MAX (5) missed: x-recovered:false, live only */
+    static const char *const asks[] = {"x-since-offset:1\nx-since-epoch:OLD\n", "x-since-offset:0\nx-since-epoch:E1\n"};
+    for (int k = 0; k < 2; k++) {
+        if (k == 1) { /* 7 stored: more than RECOVER_MAX after offset 0 (w's bucket is empty) */
+            ft *w2 = connected(NULL);
+            for (int i = 0; i < 2; i++) send0(w2, SEND_F("{\"roomId\":\"r1\",\"message\":\"more\"}", ""));
+            assert_int_equal(F.seq, 7);
+            ft_gone(w2);
+        }
+        t = connected(NULL);
+        char f[256];
+        snprintf(f, sizeof f, "SUBSCRIBE\nid:x\ndestination:/topic/room/r1\nreceipt:s\n%s\n", asks[k]);
+        send0(t, f);
+        if (!strstr(ft_last(t, "RECEIPT"), "x-recovered:false"))
+            fail_msg("k=%d: receipt '%s', error '%s'", k, ft_last(t, "RECEIPT"), ft_last(t, "ERROR"));
+        for (int i = 0; *ft_frame(t, i); i++) assert_null(strstr(ft_frame(t, i), "\"type\":\"CHAT\""));
+        ft_gone(t);
+    }
+    /* malformed since headers: protocol error */
+    t = connected(NULL);
+    send0(t, "SUBSCRIBE\nid:y\ndestination:/topic/room/r1\nx-since-offset:abc\nx-since-epoch:E1\n\n");
+    assert_non_null(strstr(ft_last(t, "ERROR"), "message:protocol"));
+    ft_gone(t);
+    ft_gone(w);
+}
+
 int main(void)
 {
     log_init("test", "error");
@@ -711,6 +833,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_subscribe_leave_race, setup, teardown),
         cmocka_unit_test_setup_teardown(test_presence_grace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recheck_tokens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_offsets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recovery, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -140,7 +140,7 @@ static void test_table(void **state)
 {
     size_t n;
     const api_route *r = api_routes(&n);
-    assert_int_equal(n, 12);
+    assert_int_equal(n, 13);
     for (size_t i = 0; i < n; i++) {
         assert_non_null(r[i].method);
         assert_non_null(r[i].pattern);

@@ -147,7 +147,8 @@ export class Stack {
     }
 
     async #cmd(cmd, args = []) {
-        const r = await stackSh(cmd, this.dir, args.map(String), { timeout: 60000 });
+        // The stack's own environment again: a restarted relay keeps its settings.
+        const r = await stackSh(cmd, this.dir, args.map(String), { env: this.opts.env, timeout: 60000 });
         if (r.code !== 0) throw new Error(`stack.sh ${cmd} ${args.join(' ')} failed (exit ${r.code}): ${r.stderr}`);
         return r;
     }
