@@ -7,6 +7,8 @@
 #                              # one HTTP call, asserts status; body in $BODY
 #   api METHOD PATH [BODY] [TOKEN] [extra curl args...]
 #                              # one HTTP call; sets STATUS and BODY
+#   rcli ARGS...               # redis-cli on the stack's Redis; fails (and says so)
+#                              # when redis-cli fails or Redis answers an error
 #   finish                     # prints "N passed, N failed" for this file, exit status
 #
 # Output is one "ok - ..." / "not ok - ..." line per assertion; tests/run.sh counts
@@ -46,7 +48,7 @@ stack_down() {
     local rc=$?
     if [ -n "$STACK_DIR" ]; then
         if ! "$TESTS_ROOT/stack.sh" down "$STACK_DIR"; then
-            not_ok "no sanitizer reports from the stack"
+            not_ok "the stack stopped cleanly (no sanitizer report, nothing needed SIGKILL)"
             rc=1
         fi
         [ "$rc" = 0 ] && [ "$T_FAIL" = 0 ] && rm -rf "$STACK_DIR"
@@ -102,6 +104,21 @@ expect_error() {
 # jq_check NAME FILTER: asserts the jq filter is true on $BODY.
 jq_check() {
     if echo "$BODY" | jq -e "$2" >/dev/null 2>&1; then ok "$1"; else not_ok "$1: $2 on $(echo "$BODY" | head -c 300)"; fi
+}
+
+# rcli ARGS...: redis-cli against the stack's Redis, printing its answer. Status 1 (and
+# the reason on stderr) when redis-cli exits non-zero or the answer is an error, so a
+# check that something is absent can tell "not there" from "could not look".
+rcli() {
+    local out rc
+    out=$(redis-cli -p "$REDIS_PORT" "$@" 2>&1)
+    rc=$?
+    if [ "$rc" != 0 ] || [[ $out == ERR* || $out == WRONGTYPE* || $out == NOAUTH* || $out == "(error)"* ||
+        $out == *"Could not connect"* ]]; then
+        echo "rcli: redis-cli $* failed (exit $rc): ${out:0:300}" >&2
+        return 1
+    fi
+    [ -z "$out" ] || printf '%s\n' "$out"
 }
 
 finish() {

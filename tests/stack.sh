@@ -6,10 +6,17 @@
 #       FastCGI API) and writes DIR/env (shell syntax: BASE_URL, PORT, REDIS_PORT,
 #       REDIS_URL, RELAY_PORTS, KEY_PREFIX, ...). Prints DIR/env on success.
 #   tests/stack.sh down DIR         stop everything it started (by pid), then print
-#                                   any sanitizer report found in the logs (exit 1)
+#                                   any sanitizer report found in the logs (exit 1);
+#                                   a process that had to be SIGKILLed, still running
+#                                   STOP_SECONDS (10) after SIGTERM, is reported and
+#                                   fails it too (exit 1)
 #   tests/stack.sh redis-stop DIR   stop only redis (outage tests)
 #   tests/stack.sh redis-start DIR  start redis again on the same port
-#   tests/stack.sh relay-restart DIR [I]  kill relay I (default 0) and start it again
+#   tests/stack.sh redis-pause DIR  kill -STOP redis: it hangs, connections stay open
+#   tests/stack.sh redis-resume DIR kill -CONT redis
+#   tests/stack.sh relay-restart DIR [I]  stop relay I (default 0) and start it again
+#   tests/stack.sh relay-stop DIR [I]     SIGTERM relay I and wait for it to exit; exit 1
+#                                         when it needed SIGKILL or did not log a clean exit
 #   tests/stack.sh relay-kill DIR [I]     SIGKILL relay I
 #
 # Binaries come from $B (default build/asan). Everything lives under DIR: config,
@@ -152,6 +159,25 @@ EOT
     cat "$DIR/env"
 }
 
+STOP_SECONDS=${STOP_SECONDS:-10}
+
+# stop_relay I: SIGTERM, wait; 1 when it had to be killed or did not log "exit status=0"
+# as its last word (with LOG_LEVEL info or debug).
+stop_relay() {
+    local i=$1 rc=0
+    [ -f "$DIR/relay$i.pid" ] || return 0
+    stop_pidfile "$DIR/relay$i.pid" TERM "$STOP_SECONDS" || rc=1
+    # It logs its exit status at level info (not with LOG_LEVEL=warn: then its start
+    # line is missing too).
+    if grep -q 'event=start' "$DIR/relay$i.log" 2>/dev/null &&
+        ! tail -n 5 "$DIR/relay$i.log" | grep -q 'event=exit status=0'; then
+        echo "stack: relay $i did not log a clean exit (event=exit status=0); last lines:" >&2
+        tail -n 5 "$DIR/relay$i.log" >&2 2>/dev/null
+        rc=1
+    fi
+    return $rc
+}
+
 cmd_down() {
     local i rc=0 kid
     # lighttpd stops its FastCGI children itself; note their pids first so one that
@@ -159,10 +185,11 @@ cmd_down() {
     if [ -f "$DIR/lighttpd.pidnum" ]; then
         for kid in $(pgrep -P "$(cat "$DIR/lighttpd.pidnum")" 2>/dev/null); do echo "$kid" >"$DIR/api-$kid.pid"; done
     fi
-    stop_pidfile "$DIR/lighttpd.pidnum"
-    for i in "$DIR"/api-*.pid; do [ -f "$i" ] && stop_pidfile "$i"; done
-    for i in 0 1 2 3 4 5 6 7; do stop_pidfile "$DIR/relay$i.pid"; done
-    stop_pidfile "$DIR/redis.pidnum"
+    stop_pidfile "$DIR/lighttpd.pidnum" TERM "$STOP_SECONDS" || rc=1
+    for i in "$DIR"/api-*.pid; do [ -f "$i" ] && { stop_pidfile "$i" TERM "$STOP_SECONDS" || rc=1; }; done
+    for i in 0 1 2 3 4 5 6 7; do stop_relay "$i" || rc=1; done
+    stop_pidfile "$DIR/redis.pidnum" TERM "$STOP_SECONDS" || rc=1
+    [ "$rc" = 0 ] || echo "stack: a process of the stack did not stop cleanly on SIGTERM (above)" >&2
     # Sanitizer reports from any process of the stack fail the test that used it.
     if compgen -G "$DIR/asan*" >/dev/null || compgen -G "$DIR/ubsan*" >/dev/null; then
         echo "stack: sanitizer reports in $DIR:" >&2
@@ -179,7 +206,7 @@ cmd_down() {
 
 cmd=${1:-}
 DIR=${2:-}
-[ -n "$cmd" ] && [ -n "$DIR" ] || { sed -n '2,18p' "$0"; exit 2; }
+[ -n "$cmd" ] && [ -n "$DIR" ] || { sed -n '2,27p' "$0"; exit 2; }
 mkdir -p "$DIR"
 DIR=$(cd "$DIR" && pwd)
 shift 2
@@ -188,9 +215,12 @@ up) cmd_up "$@" ;;
 down) cmd_down ;;
 redis-stop) stop_pidfile "$DIR/redis.pidnum" ;;
 redis-start) sanitizer_env; REDIS_FIXED=1 start_redis ;;
+redis-pause) kill -STOP "$(cat "$DIR/redis.pidnum")" ;;
+redis-resume) kill -CONT "$(cat "$DIR/redis.pidnum")" ;;
 relay-kill) stop_pidfile "$DIR/relay${1:-0}.pid" KILL ;;
+relay-stop) stop_relay "${1:-0}" ;;
 relay-restart) sanitizer_env; export CHAT_CONF=${CHAT_CONF:-$ROOT/conf/chat.conf}
     . "$DIR/env"; export REDIS_URL KEY_PREFIX
-    stop_pidfile "$DIR/relay${1:-0}.pid"; RELAY_FIXED=1 start_relay "${1:-0}" ;;
+    stop_relay "${1:-0}"; RELAY_FIXED=1 start_relay "${1:-0}" ;;
 *) echo "stack: unknown command $cmd" >&2; exit 2 ;;
 esac

@@ -236,7 +236,7 @@ static void on_connect(sess *s, const stomp_frame *f)
         return;
     }
     s->state = SS_AUTH;
-    sess_wait(s);
+    sess_wait(s, o->receipt, o->receipt_len);
 }
 
 /* ---- SUBSCRIBE / UNSUBSCRIBE ------------------------------------------------------------ */
@@ -455,7 +455,7 @@ static void on_subscribe(sess *s, const stomp_frame *f)
     o->sub_id_len = idlen;
     chat_rc rc = rooms_want(o->room, sub_room_ready, o);
     if (rc == CHAT_AGAIN || (rc == CHAT_OK && sub_check(o))) {
-        sess_wait(s); /* sub_room_ready / sub_checked go on */
+        sess_wait(s, o->receipt, o->receipt_len); /* sub_room_ready / sub_checked go on */
         return;
     }
     if (rc != CHAT_OK) op_error(o, CHAT_EUNAVAIL, "chat service unavailable, subscription not made");
@@ -564,7 +564,7 @@ static void on_send(sess *s, const stomp_frame *f)
         op_end(o);
         return;
     }
-    sess_wait(s);
+    sess_wait(s, o->receipt, o->receipt_len);
 }
 
 /* ---- dispatch ----------------------------------------------------------------------------- */

@@ -43,7 +43,7 @@
 typedef struct pss pss;
 struct pss {
     sess *s;
-    void *sockjs; /* sockjs.c's state for SockJS requests and websockets, else NULL */
+    void *sockjs; /* SockJS state (sockjs.h) for its requests and websockets, else NULL */
     struct lws *wsi;
     list_node pending;  /* on the pending list (lws zeroes the struct: unlinked) */
 };

@@ -73,6 +73,7 @@ void sess_release(sess *s)
     if (--s->refs) return;
     free(s->user_id);
     free(s->user_name);
+    free(s->wait_receipt);
     free(s);
 }
 
@@ -422,9 +423,12 @@ void sess_input(sess *s, const char *data, size_t len)
     pump(s);
 }
 
-void sess_wait(sess *s)
+void sess_wait(sess *s, const char *receipt, size_t receipt_len)
 {
     s->waiting = true;
+    free(s->wait_receipt);
+    s->wait_receipt = receipt ? xstrndup(receipt, receipt_len) : NULL;
+    s->wait_receipt_len = receipt ? receipt_len : 0;
     s->op_started = mono_ms();
     if (s->t && s->ops->rx_flow) s->ops->rx_flow(s->t, 0);
 }
@@ -433,6 +437,8 @@ void sess_resume(sess *s)
 {
     if (!s->waiting) return;
     s->waiting = false;
+    free(s->wait_receipt);
+    s->wait_receipt = NULL;
     if (s->state >= SS_CLOSING) return;
     if (s->t && s->ops->rx_flow) s->ops->rx_flow(s->t, 1);
     pump(s);
@@ -458,7 +464,8 @@ static void sweep_one(sess *s, int64_t now, int64_t period)
     case SS_OPEN:
         if (s->waiting && now - s->op_started > (int64_t)conf.redis_timeout_ms) {
             s->gen++; /* the late reply will be dropped */
-            sess_error(s, CHAT_EUNAVAIL, NULL, 0, "Redis did not answer in time");
+            sess_error(s, CHAT_EUNAVAIL, s->wait_receipt, s->wait_receipt_len,
+                       "Redis did not answer in time");
             if (s->state == SS_AUTH) begin_close(s, "redis-timeout");
             sess_resume(s);
             break;

@@ -37,6 +37,8 @@ struct sess {
     uint8_t state;                  /* enum sess_state */
     uint8_t version;                /* negotiated: 10, 11 or 12 */
     bool waiting;                   /* a command waits on Redis: frames stay queued */
+    char *wait_receipt;             /* its frame's receipt header (owned), or NULL */
+    size_t wait_receipt_len;
     bool pumping;                   /* inside pump(): no re-entry */
     bool hb_due;                    /* a heart-beat EOL should be sent */
     bool revoked;                   /* logout seen while authenticating */
@@ -76,8 +78,10 @@ void sess_error_close(sess *s, chat_rc rc, const char *receipt, size_t rlen,
                       const char *text, const char *reason);
 /* Finish the session after what is queued (DISCONNECT). */
 void sess_close(sess *s, const char *reason);
-/* A command starts / stops waiting on Redis (input processing pauses meanwhile). */
-void sess_wait(sess *s);
+/* A command starts / stops waiting on Redis (input processing pauses meanwhile).
+ * receipt (copied; may be NULL) is its frame's receipt header: the ERROR for a
+ * command Redis does not answer in time carries it as receipt-id. */
+void sess_wait(sess *s, const char *receipt, size_t receipt_len);
 void sess_resume(sess *s);
 /* Unlink su from s, end its room membership (LEAVE as needed) and free it. */
 void sess_sub_free(sess *s, sub *su);

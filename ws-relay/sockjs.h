@@ -11,7 +11,8 @@
  * every WebSocket, and sockjs_callback() for every later event of a connection
  * whose slot (a void * in relay's per-connection data) this module filled.
  *
- * Deliberately not here: STOMP (session.c), the raw WebSocket transport (relay.c). */
+ * Deliberately not here: STOMP (session.c), the raw WebSocket transport (relay.c).
+ * How the module is layered: sockjs.c. */
 #ifndef SOCKJS_H
 #define SOCKJS_H
 

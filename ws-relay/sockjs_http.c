@@ -1,24 +1,26 @@
-/* sockjs_http.c - SockJS over plain HTTP on lws: /ws/info, OPTIONS, the receiving
- * transports (xhr_streaming, xhr polling, eventsource), xhr_send, the 404/405/400
- * answers, and the dispatch of lws events to the websocket transport (sockjs_ws.c).
+/* sockjs_http.c - the SockJS HTTP transports on lws: /ws (greeting), /ws/info,
+ * OPTIONS, the receiving transports (xhr_streaming, xhr polling, eventsource),
+ * xhr_send (and the release of held xhr_send requests, for the session core), and the
+ * 404/405/400 answers.
  *
  * Every response is written from LWS_CALLBACK_HTTP_WRITEABLE only, one lws_write per
  * callback, from one module buffer with LWS_PRE headroom (lws sends or copies before
  * returning). Fixed answers carry a Content-Length (the connection can be kept);
  * receivers stream a close-delimited body (lws adds "connection: close"): headers,
  * then the transport's prelude and frames as the session produces them, then the end.
- * Each HTTP request gets an sj_conn in the caller's slot, freed (and the slot cleared)
- * before lws_http_transaction_completed() or when lws reports the connection closed.
+ * Each HTTP request gets a sockjs_conn in the caller's slot, freed (and the slot
+ * cleared) before lws_http_transaction_completed() or when lws reports the connection
+ * closed. Receivers are also put on the EOF watch (sockjs_conn.h).
  *
- * Receivers are also watched for their client hanging up (sockjs_eof.c): lws 4.1
- * does not notice that in the middle of a response.
- *
- * Deliberately not here: sessions and frame production (sockjs.c), websocket framing
- * (sockjs_ws.c), the EOF watch (sockjs_eof.c), URL parsing (sockjs_path.c). */
-#include "sockjs.h"
-#include "sockjs_int.h"
+ * Deliberately not here: sessions and frame production (sockjs_sess.c), the
+ * connection and its EOF watch (sockjs_conn.c), the websocket transport
+ * (sockjs_ws.c), telling SockJS requests from others and LWS_CALLBACK_HTTP
+ * (sockjs.c), URL parsing (sockjs_path.c). */
+#include "sockjs_http.h"
+#include "sockjs_conn.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "peer.h"
 #include "sockjs_frame.h"
 #include "util.h"
@@ -41,7 +43,7 @@
 static buf wbuf; /* LWS_PRE headroom; see the file comment */
 static buf frame_buf;
 
-/* ---- connections --------------------------------------------------------------------------- */
+/* ---- request headers ----------------------------------------------------------------------- */
 
 /* Copy header tok into out when it is printable ASCII and fits; else out = "". */
 static void copy_header(struct lws *wsi, enum lws_token_indexes tok, char *out, size_t cap)
@@ -61,54 +63,12 @@ static void copy_header(struct lws *wsi, enum lws_token_indexes tok, char *out, 
     }
 }
 
-sj_conn *sj_conn_new(struct lws *wsi, enum sj_kind kind)
-{
-    sj_conn *c = xcalloc(1, sizeof *c);
-    c->wsi = wsi;
-    c->kind = (uint8_t)kind;
-    c->eof_fd = -1;
-    buf_init(&c->in, 0);
-    buf_init(&c->out, 0);
-    return c;
-}
-
-void sj_conn_free(sj_conn *c)
-{
-    if (!c) return;
-    sj_eof_unwatch(c);
-    sj_sess *sj = c->sj;
-    if (sj && sj->recv == c) {
-        sj_detach(c);
-    } else if (sj && c->phase == SJP_HELD) {
-        sj_conn **pp = &sj->wait_head, *prev = NULL;
-        while (*pp && *pp != c) {
-            prev = *pp;
-            pp = &(*pp)->next_wait;
-        }
-        if (*pp) {
-            *pp = c->next_wait;
-            if (sj->wait_tail == c) sj->wait_tail = prev;
-        }
-    }
-    buf_free(&c->in);
-    buf_free(&c->out);
-    free(c);
-}
-
-void sj_conn_end_soon(sj_conn *c)
-{
-    /* The close frame is written at the next WRITEABLE; a peer that stops reading
-     * is cut. We may be outside any lws callback: wake lws so the timeout is armed. */
-    lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 3);
-    lws_cancel_service(lws_get_context(c->wsi));
-}
-
 /* ---- writing ---------------------------------------------------------------------------------- */
 
 /* Write the status line and headers: CORS and caching as sockjs-node does, the
  * content type, Content-Length clen (LWS_ILLEGAL_HTTP_CONTENT_LEN: close-delimited).
  * Returns 0 or -1. */
-static int write_head(sj_conn *c, lws_filepos_t clen)
+static int write_head(sockjs_conn *c, lws_filepos_t clen)
 {
     unsigned char hb[LWS_PRE + 2048], *start = hb + LWS_PRE, *p = start, *end = hb + sizeof hb;
     struct lws *wsi = c->wsi;
@@ -129,9 +89,9 @@ static int write_head(sj_conn *c, lws_filepos_t clen)
     }
     if (c->set_cookie[0]) {
         /* The opener's binding cookie, scoped to this session's URLs only. */
-        char ck[sizeof c->cookie_path + SJ_COOKIE_LEN + 96];
+        char ck[sizeof c->cookie_path + SOCKJS_COOKIE_LEN + 96];
         snprintf(ck, sizeof ck, "%s=%s; Path=%s; Max-Age=86400; HttpOnly; SameSite=Strict",
-                 SJ_COOKIE_NAME, c->set_cookie, c->cookie_path);
+                 SOCKJS_COOKIE_NAME, c->set_cookie, c->cookie_path);
         ADD("set-cookie:", ck);
     }
     ADD("access-control-allow-origin:", c->origin[0] ? c->origin : "*");
@@ -156,54 +116,54 @@ static int write_head(sj_conn *c, lws_filepos_t clen)
 }
 
 /* Answer with a fixed body (copied). */
-static void respond(sj_conn *c, int status, const char *ctype, const char *body)
+static void respond(sockjs_conn *c, int status, const char *ctype, const char *body)
 {
     c->status = status;
     c->ctype = ctype;
     buf_reset(&c->out);
     if (body) buf_puts(&c->out, body);
-    c->phase = SJP_HEAD;
+    c->phase = SOCKJS_P_HEAD;
     lws_callback_on_writable(c->wsi);
 }
 
-static void respond_error(sj_conn *c, int status, const char *text)
+static void respond_error(sockjs_conn *c, int status, const char *text)
 {
     respond(c, status, CT_TEXT, text);
 }
 
 /* The response is complete: free c, clear the slot, let lws finish the transaction. */
-static int finish(sj_conn *c, void **slot)
+static int finish(sockjs_conn *c, void **slot)
 {
     struct lws *wsi = c->wsi;
     bool close = c->close_after;
-    sj_conn_free(c);
+    sockjs_conn_free(c);
     *slot = NULL;
     if (close) return -1;
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
 /* Wrap one SockJS frame in the receiver's transport framing, into out. */
-static void wrap(const sj_conn *c, buf *out, const char *f, size_t n)
+static void wrap(const sockjs_conn *c, buf *out, const char *f, size_t n)
 {
-    if (c->kind == SJK_EVENTSOURCE) buf_puts(out, "data: ");
+    if (c->kind == SOCKJS_K_EVENTSOURCE) buf_puts(out, "data: ");
     buf_append(out, f, n);
-    buf_puts(out, c->kind == SJK_EVENTSOURCE ? "\r\n\r\n" : "\n");
+    buf_puts(out, c->kind == SOCKJS_K_EVENTSOURCE ? "\r\n\r\n" : "\n");
 }
 
 /* One WRITEABLE of a receiver: prelude, then frames (or the one close frame), until
  * the session has nothing more, the response is over its limit, or it ends. */
-static int stream_writeable(sj_conn *c, void **slot)
+static int stream_writeable(sockjs_conn *c, void **slot)
 {
     bool ending = false;
     buf_reset(&wbuf);
     if (!c->prelude_sent) {
         c->prelude_sent = true;
-        if (c->kind == SJK_XHR_STREAMING) {
+        if (c->kind == SOCKJS_K_XHR_STREAMING) {
             buf_reserve(&wbuf, PRELUDE_H + 1);
             memset(buf_data(&wbuf) + wbuf.len, 'h', PRELUDE_H);
             wbuf.len += PRELUDE_H;
             buf_putc(&wbuf, '\n');
-        } else if (c->kind == SJK_EVENTSOURCE) {
+        } else if (c->kind == SOCKJS_K_EVENTSOURCE) {
             buf_puts(&wbuf, "\r\n");
         }
     }
@@ -212,16 +172,16 @@ static int stream_writeable(sj_conn *c, void **slot)
         sockjs_frame_close(&frame_buf, c->oneshot_code, c->oneshot_reason);
         wrap(c, &wbuf, buf_data(&frame_buf), frame_buf.len);
         ending = true;
-    } else if (!c->sj) {
+    } else if (!c->link.sj) {
         ending = true; /* the session went away (shutdown) */
     } else {
         int64_t now = mono_ms();
         while (wbuf.len < STREAM_CHUNK) {
             buf_reset(&frame_buf);
-            enum sj_frame r = sj_next_frame(c->sj, &frame_buf, now);
-            if (r == SJF_NONE) break;
+            enum sockjs_next r = sockjs_next_frame(c->link.sj, &frame_buf, now);
+            if (r == SOCKJS_NEXT_NONE) break;
             wrap(c, &wbuf, buf_data(&frame_buf), frame_buf.len);
-            if (r == SJF_CLOSE || c->kind == SJK_XHR) {
+            if (r == SOCKJS_NEXT_CLOSE || c->kind == SOCKJS_K_XHR) {
                 ending = true;
                 break;
             }
@@ -232,41 +192,41 @@ static int stream_writeable(sj_conn *c, void **slot)
             (int)wbuf.len)
             return -1;
         c->sent += wbuf.len;
-        if (c->sent >= sj_conf()->response_limit) ending = true;
+        if (c->sent >= sockjs_config()->response_limit) ending = true;
     }
     if (ending) return finish(c, slot);
     if (wbuf.len) lws_callback_on_writable(c->wsi); /* there may be more */
     return 0;
 }
 
-static int http_writeable(sj_conn *c, void **slot)
+static int http_writeable(sockjs_conn *c, void **slot)
 {
     if (c->peer_gone) {
-        sj_conn_free(c);
+        sockjs_conn_free(c);
         *slot = NULL;
         return -1; /* lws closes the connection; no more events reach us */
     }
     switch (c->phase) {
-    case SJP_HEAD:
-        if (c->kind != SJK_SIMPLE && c->kind != SJK_XHR_SEND) {
+    case SOCKJS_P_HEAD:
+        if (c->kind != SOCKJS_K_SIMPLE && c->kind != SOCKJS_K_XHR_SEND) {
             if (write_head(c, LWS_ILLEGAL_HTTP_CONTENT_LEN)) return -1;
-            c->phase = SJP_STREAM;
+            c->phase = SOCKJS_P_STREAM;
             lws_callback_on_writable(c->wsi);
             return 0;
         }
         if (write_head(c, c->out.len)) return -1;
         if (!c->out.len) return finish(c, slot);
-        c->phase = SJP_BODY;
+        c->phase = SOCKJS_P_BODY;
         lws_callback_on_writable(c->wsi);
         return 0;
-    case SJP_BODY:
+    case SOCKJS_P_BODY:
         buf_reset(&wbuf);
         buf_append(&wbuf, buf_data(&c->out), c->out.len);
         if (lws_write(c->wsi, (unsigned char *)buf_data(&wbuf), wbuf.len, LWS_WRITE_HTTP_FINAL) <
             (int)wbuf.len)
             return -1;
         return finish(c, slot);
-    case SJP_STREAM:
+    case SOCKJS_P_STREAM:
         return stream_writeable(c, slot);
     default:
         return 0; /* nothing to write yet */
@@ -275,17 +235,17 @@ static int http_writeable(sj_conn *c, void **slot)
 
 /* ---- receivers ------------------------------------------------------------------------------ */
 
-/* Who sends this transport request (sj_owner_ok): the client's address and the binding
+/* Who sends this transport request (sockjs_owner_ok): the client's address and the binding
  * cookie, if any; and the path a new session's cookie is scoped to,
  * "{prefix}/{server}/{session}" (left empty when the ids hold characters a cookie path
  * cannot carry: such a session is bound by address only). */
-static void request_owner(sj_conn *c, const char *path, const sockjs_path *sp)
+static void request_owner(sockjs_conn *c, const char *path, const sockjs_path *sp)
 {
     char hdr[1024];
     peer_name(c->wsi, c->peer, sizeof c->peer);
     c->cookie[0] = '\0';
     if (lws_hdr_copy(c->wsi, hdr, sizeof hdr, WSI_TOKEN_HTTP_COOKIE) > 0)
-        sockjs_cookie_get(hdr, SJ_COOKIE_NAME, c->cookie, sizeof c->cookie);
+        sockjs_cookie_get(hdr, SOCKJS_COOKIE_NAME, c->cookie, sizeof c->cookie);
     size_t plen = (size_t)(sp->session + sp->session_len - path);
     c->cookie_path[0] = '\0';
     if (plen >= sizeof c->cookie_path || memchr(path, ';', plen) || memchr(path, ',', plen)) return;
@@ -296,51 +256,43 @@ static void request_owner(sj_conn *c, const char *path, const sockjs_path *sp)
 /* xhr_streaming, xhr, eventsource: find or create the session and become its receiver,
  * or answer the close frame that says why not. A session that exists belongs to the
  * client that opened it: anyone else gets 404, as if there were none. */
-static void start_receiver(sj_conn *c, const sockjs_path *sp)
+static void start_receiver(sockjs_conn *c, const sockjs_path *sp)
 {
-    c->kind = sp->transport == SOCKJS_T_XHR_STREAMING ? SJK_XHR_STREAMING
-              : sp->transport == SOCKJS_T_EVENTSOURCE ? SJK_EVENTSOURCE : SJK_XHR;
+    c->kind = sp->transport == SOCKJS_T_XHR_STREAMING ? SOCKJS_K_XHR_STREAMING
+              : sp->transport == SOCKJS_T_EVENTSOURCE ? SOCKJS_K_EVENTSOURCE : SOCKJS_K_XHR;
     c->status = 200;
-    c->ctype = c->kind == SJK_EVENTSOURCE ? CT_SSE : CT_JS;
-    sj_sess *sj = sj_find(sp->session, sp->session_len);
-    if (sj && !sj_owner_ok(sj, c->peer, c->cookie)) {
+    c->ctype = c->kind == SOCKJS_K_EVENTSOURCE ? CT_SSE : CT_JS;
+    sockjs_sess *sj = sockjs_sess_find(sp->session, sp->session_len);
+    if (sj && !sockjs_owner_ok(sj, c->peer, c->cookie)) {
         log_info("sockjs-refused", "peer=%s transport=%s reason=\"not the session's owner\"", c->peer,
                  sockjs_transport_name(sp->transport));
-        c->kind = SJK_SIMPLE;
+        c->kind = SOCKJS_K_SIMPLE;
         respond_error(c, 404, "Not Found");
         return;
     }
     if (!sj) {
-        sj = sj_create(sp->session, sp->session_len, c->peer);
+        sj = sockjs_sess_create(sp->session, sp->session_len, c->peer);
         if (!sj) {
-            c->kind = SJK_SIMPLE;
+            c->kind = SOCKJS_K_SIMPLE;
             respond_error(c, 503, "Too many SockJS sessions.");
             return;
         }
-        sj->mtransport = sp->transport == SOCKJS_T_XHR_STREAMING ? RM_T_SOCKJS_XHR_STREAMING
-                         : sp->transport == SOCKJS_T_EVENTSOURCE ? RM_T_SOCKJS_EVENTSOURCE
-                                                                 : RM_T_SOCKJS_XHR;
-        rm_conn_open(sj->mtransport);
-        if (c->cookie_path[0]) memcpy(c->set_cookie, sj->cookie, sizeof c->set_cookie);
+        if (c->cookie_path[0]) memcpy(c->set_cookie, sockjs_sess_cookie(sj), sizeof c->set_cookie);
+        sockjs_sess_set_transport(sj, sp->transport == SOCKJS_T_XHR_STREAMING ? RM_T_SOCKJS_XHR_STREAMING
+                                      : sp->transport == SOCKJS_T_EVENTSOURCE  ? RM_T_SOCKJS_EVENTSOURCE
+                                                                               : RM_T_SOCKJS_XHR);
         log_debug("sockjs-open", "sockjs=%.*s transport=%s", (int)sp->session_len, sp->session,
                   sockjs_transport_name(sp->transport));
     }
-    if (sj->closed) {
-        c->oneshot_code = sj->close_code;
-        c->oneshot_reason = sj->close_reason;
-    } else if (sj->recv) {
-        c->oneshot_code = 2010;
-        c->oneshot_reason = "Another connection still open";
-    } else {
-        sj_attach(sj, c);
-    }
+    /* A closed session, or one with a receiver already: only a close frame. */
+    c->oneshot_code = sockjs_sess_attach(sj, &c->link, &c->oneshot_reason);
     /* A streaming response may stay open for a long time: no lws timeout on it, and
      * no header table held (lws closes connections holding one for over ~6 minutes,
      * "ah excessive hold"); what we need from the headers is copied by now. */
     lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
     lws_http_headers_detach(c->wsi);
-    sj_eof_watch(c);
-    c->phase = SJP_HEAD;
+    sockjs_eof_watch(c);
+    c->phase = SOCKJS_P_HEAD;
     lws_callback_on_writable(c->wsi);
 }
 
@@ -355,11 +307,18 @@ static void count_cb(void *ud, const char *msg, size_t len)
 
 static void feed_cb(void *ud, const char *msg, size_t len)
 {
-    sj_input(ud, msg, len);
+    sockjs_sess_input(ud, msg, len);
+}
+
+/* Feed the valid body of c to sj (dropped when sj is closed, like sockjs-node), 204. */
+static void feed_and_answer(sockjs_conn *c, sockjs_sess *sj)
+{
+    sockjs_decode(buf_data(&c->in), c->in.len, sockjs_config()->max_decoded, feed_cb, sj);
+    respond(c, 204, CT_TEXT, NULL);
 }
 
 /* Body complete: validate, then feed the session (now or when it takes input). */
-static void xhr_send_done(sj_conn *c)
+static void xhr_send_done(sockjs_conn *c)
 {
     size_t n = 0;
     if (c->too_large) {
@@ -370,7 +329,7 @@ static void xhr_send_done(sj_conn *c)
         respond_error(c, 500, "Payload expected.");
         return;
     }
-    chat_rc rc = sockjs_decode(buf_data(&c->in), c->in.len, sj_conf()->max_decoded, count_cb, &n);
+    chat_rc rc = sockjs_decode(buf_data(&c->in), c->in.len, sockjs_config()->max_decoded, count_cb, &n);
     if (rc == CHAT_ETOOLARGE) {
         respond_error(c, 413, "Payload too large.");
         return;
@@ -384,8 +343,8 @@ static void xhr_send_done(sj_conn *c)
         respond_error(c, 500, jrc == CHAT_EMALFORMED ? "Broken JSON encoding." : "Payload expected.");
         return;
     }
-    sj_sess *sj = sj_find(c->sid, strlen(c->sid));
-    if (sj && !sj_owner_ok(sj, c->peer, c->cookie)) {
+    sockjs_sess *sj = sockjs_sess_find(c->sid, strlen(c->sid));
+    if (sj && !sockjs_owner_ok(sj, c->peer, c->cookie)) {
         log_info("sockjs-refused", "peer=%s transport=xhr_send reason=\"not the session's owner\"",
                  c->peer);
         sj = NULL;
@@ -394,35 +353,28 @@ static void xhr_send_done(sj_conn *c)
         respond_error(c, 404, "Not Found");
         return;
     }
-    c->sj = sj;
-    if ((sj->paused || sj->wait_head) && !sj->closed) {
-        /* Keep the order of bodies and let the engine finish its Redis call first. */
-        c->phase = SJP_HELD;
-        if (sj->wait_tail) sj->wait_tail->next_wait = c;
-        else sj->wait_head = c;
-        sj->wait_tail = c;
+    if (sockjs_sess_hold(sj, &c->link)) {
+        c->phase = SOCKJS_P_HELD; /* sockjs_http_release answers it */
         return;
     }
-    sj_http_release(c);
+    feed_and_answer(c, sj);
 }
 
-void sj_http_release(sj_conn *c)
+void sockjs_http_release(sockjs_link *l, sockjs_sess *sj)
 {
-    sj_sess *sj = c->sj;
-    c->sj = NULL;
+    sockjs_conn *c = sockjs_conn_of(l);
     if (!sj) {
         respond_error(c, 404, "Not Found");
         return;
     }
-    if (!sj->closed) sockjs_decode(buf_data(&c->in), c->in.len, sj_conf()->max_decoded, feed_cb, sj);
-    respond(c, 204, CT_TEXT, NULL);
+    feed_and_answer(c, sj);
 }
 
 /* POST .../xhr_send: note the session; the body comes in LWS_CALLBACK_HTTP_BODY. */
-static void start_xhr_send(sj_conn *c, const sockjs_path *sp)
+static void start_xhr_send(sockjs_conn *c, const sockjs_path *sp)
 {
     char cl[32] = "";
-    c->kind = SJK_XHR_SEND;
+    c->kind = SOCKJS_K_XHR_SEND;
     memcpy(c->sid, sp->session, sp->session_len);
     c->sid[sp->session_len] = '\0';
     long declared = 0;
@@ -436,27 +388,27 @@ static void start_xhr_send(sj_conn *c, const sockjs_path *sp)
     if (lws_hdr_copy(c->wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
         parse_long(cl, 0, 1L << 40, &declared) != 0)
         declared = -1;
-    if (declared < 0 || (size_t)declared > sj_conf()->max_body * EARLY_413_FACTOR) {
+    if (declared < 0 || (size_t)declared > sockjs_config()->max_body * EARLY_413_FACTOR) {
         c->close_after = true; /* we will not read that body */
         respond_error(c, declared < 0 ? 400 : 413, declared < 0 ? "Bad Content-Length."
                                                                  : "Payload too large.");
         return;
     }
-    c->phase = SJP_BODY_IN;
+    c->phase = SOCKJS_P_BODY_IN;
     if (declared == 0) xhr_send_done(c); /* no body will come */
 }
 
-static void http_body(sj_conn *c, const char *in, size_t len)
+static void http_body(sockjs_conn *c, const char *in, size_t len)
 {
-    if (c->kind != SJK_XHR_SEND || c->phase != SJP_BODY_IN) return; /* ignored */
-    if (c->too_large || c->in.len + len > sj_conf()->max_body) {
+    if (c->kind != SOCKJS_K_XHR_SEND || c->phase != SOCKJS_P_BODY_IN) return; /* ignored */
+    if (c->too_large || c->in.len + len > sockjs_config()->max_body) {
         c->too_large = true; /* read on, keep nothing */
         return;
     }
     buf_append(&c->in, in, len);
 }
 
-/* ---- dispatch --------------------------------------------------------------------------------- */
+/* ---- requests and events ------------------------------------------------------------------ */
 
 static int method_of(struct lws *wsi)
 {
@@ -467,7 +419,7 @@ static int method_of(struct lws *wsi)
 }
 
 /* OPTIONS -> 204 with the methods; a method not in allowed -> 405; else false (go on). */
-static bool preflight(sj_conn *c, int method, const char *methods, int allowed)
+static bool preflight(sockjs_conn *c, int method, const char *methods, int allowed)
 {
     if (method == LWSHUMETH_OPTIONS) {
         c->methods = methods;
@@ -482,7 +434,7 @@ static bool preflight(sj_conn *c, int method, const char *methods, int allowed)
     return false;
 }
 
-static void info(sj_conn *c)
+static void info(sockjs_conn *c)
 {
     char body[160];
     snprintf(body, sizeof body,
@@ -491,11 +443,9 @@ static void info(sj_conn *c)
     respond(c, 200, CT_JSON, body);
 }
 
-int sockjs_http(struct lws *wsi, void **slot, const char *path, size_t len)
+int sockjs_http_request(struct lws *wsi, void **slot, const char *path, const sockjs_path *sp)
 {
-    sockjs_path sp;
-    if (!slot || sockjs_path_parse(path, len, &sp) == SOCKJS_NOT_OURS) return 1;
-    sj_conn *c = sj_conn_new(wsi, SJK_SIMPLE);
+    sockjs_conn *c = sockjs_conn_new(wsi, SOCKJS_K_SIMPLE);
     *slot = c;
     if (!wbuf.mem) {
         buf_init(&wbuf, LWS_PRE);
@@ -505,11 +455,11 @@ int sockjs_http(struct lws *wsi, void **slot, const char *path, size_t len)
     if (strcmp(c->origin, "null") == 0) c->origin[0] = '\0';
     copy_header(wsi, WSI_TOKEN_HTTP_AC_REQUEST_HEADERS, c->acrh, sizeof c->acrh);
     int m = method_of(wsi);
-    if (!sj_running()) {
+    if (!sockjs_running()) {
         respond_error(c, 503, "Shutting down.");
         return 0;
     }
-    switch (sp.route) {
+    switch (sp->route) {
     case SOCKJS_GREETING:
         if (!preflight(c, m, "OPTIONS, GET", LWSHUMETH_GET))
             respond(c, 200, CT_TEXT, "Welcome to SockJS!\n");
@@ -526,21 +476,21 @@ int sockjs_http(struct lws *wsi, void **slot, const char *path, size_t len)
         respond_error(c, 404, "Not Found");
         return 0;
     }
-    request_owner(c, path, &sp);
-    switch (sp.transport) {
+    request_owner(c, path, sp);
+    switch (sp->transport) {
     case SOCKJS_T_WEBSOCKET: /* a plain request on the upgrade path */
         if (!preflight(c, m, "GET", LWSHUMETH_GET))
             respond_error(c, 400, "Can \"Upgrade\" only to \"WebSocket\".");
         return 0;
     case SOCKJS_T_XHR:
     case SOCKJS_T_XHR_STREAMING:
-        if (!preflight(c, m, "OPTIONS, POST", LWSHUMETH_POST)) start_receiver(c, &sp);
+        if (!preflight(c, m, "OPTIONS, POST", LWSHUMETH_POST)) start_receiver(c, sp);
         return 0;
     case SOCKJS_T_EVENTSOURCE:
-        if (!preflight(c, m, "OPTIONS, GET", LWSHUMETH_GET)) start_receiver(c, &sp);
+        if (!preflight(c, m, "OPTIONS, GET", LWSHUMETH_GET)) start_receiver(c, sp);
         return 0;
     case SOCKJS_T_XHR_SEND:
-        if (!preflight(c, m, "OPTIONS, POST", LWSHUMETH_POST)) start_xhr_send(c, &sp);
+        if (!preflight(c, m, "OPTIONS, POST", LWSHUMETH_POST)) start_xhr_send(c, sp);
         return 0;
     default: /* htmlfile, jsonp, jsonp_send: not served */
         respond_error(c, 404, "Not Found");
@@ -548,56 +498,31 @@ int sockjs_http(struct lws *wsi, void **slot, const char *path, size_t len)
     }
 }
 
-bool sockjs_ws_established(struct lws *wsi, void **slot, const char *peer)
+int sockjs_http_event(struct lws *wsi, enum lws_callback_reasons reason, void *user, void **slot,
+                      void *in, size_t len)
 {
-    char path[256];
-    if (!slot || lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) <= 0 ||
-        !sockjs_is_ws_path(path))
-        return false;
-    if (!wbuf.mem) {
-        buf_init(&wbuf, LWS_PRE);
-        buf_init(&frame_buf, 0);
-    }
-    return sj_ws_open(wsi, slot, peer);
-}
-
-bool sockjs_is_ws_path(const char *path)
-{
-    return sockjs_path_is_ws(path, strlen(path));
-}
-
-int sockjs_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void **slot,
-                    void *in, size_t len)
-{
-    sj_conn *c = *slot;
-    if (c->kind == SJK_WS) return sj_ws_event(wsi, reason, user, slot, in, len);
+    sockjs_conn *c = *slot;
     switch (reason) {
     case LWS_CALLBACK_HTTP_BODY:
         http_body(c, in, len);
         return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        if (c->kind == SJK_XHR_SEND && c->phase == SJP_BODY_IN) xhr_send_done(c);
+        if (c->kind == SOCKJS_K_XHR_SEND && c->phase == SOCKJS_P_BODY_IN) xhr_send_done(c);
         return 0;
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return http_writeable(c, slot);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
-        sj_conn_free(c);
+        sockjs_conn_free(c);
         *slot = NULL;
         break;
-    case LWS_CALLBACK_HTTP: /* a new request while ours was not finished: drop ours */
-        sj_conn_free(c);
-        *slot = NULL;
-        if (sockjs_http(wsi, slot, in ? in : "", len) != 1) return 0;
-        if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "Not Found")) return -1;
-        return lws_http_transaction_completed(wsi) ? -1 : 0;
     default:
         break;
     }
     return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
-void sj_http_stop(void)
+void sockjs_http_stop(void)
 {
     buf_free(&wbuf);
     buf_free(&frame_buf);

@@ -9,10 +9,13 @@
  * buffer with LWS_PRE headroom. The session ends (sess_transport_gone: LEAVE etc.)
  * when lws reports the connection closed.
  *
- * Deliberately not here: HTTP transports (sockjs_http.c), sessions (sockjs.c). */
-#include "sockjs.h"
-#include "sockjs_int.h"
+ * Deliberately not here: HTTP transports (sockjs_http.c), sessions and frames
+ * (sockjs_sess.c), the connection (sockjs_conn.c), telling SockJS websockets from
+ * others (sockjs.c). */
+#include "sockjs_ws.h"
+#include "sockjs_conn.h"
 #include "sockjs_frame.h"
+#include "metrics.h"
 #include "util.h"
 
 #include <string.h>
@@ -21,20 +24,19 @@ static buf wbuf; /* LWS_PRE headroom */
 
 static void feed_cb(void *ud, const char *msg, size_t len)
 {
-    sj_input(ud, msg, len);
+    sockjs_sess_input(ud, msg, len);
 }
 
-bool sj_ws_open(struct lws *wsi, void **slot, const char *peer)
+void sockjs_ws_open(struct lws *wsi, void **slot, const char *peer)
 {
     /* relay.c's on_established has set the socket options already. */
+    const char *unused;
     if (!wbuf.mem) buf_init(&wbuf, LWS_PRE);
-    sj_conn *c = sj_conn_new(wsi, SJK_WS);
+    sockjs_conn *c = sockjs_conn_new(wsi, SOCKJS_K_WS);
     *slot = c;
-    sj_sess *sj = sj_create(NULL, 0, peer);
-    sj->mtransport = RM_T_SOCKJS_WEBSOCKET;
-    rm_conn_open(RM_T_SOCKJS_WEBSOCKET);
-    sj_attach(sj, c);
-    return true;
+    sockjs_sess *sj = sockjs_sess_create(NULL, 0, peer);
+    sockjs_sess_set_transport(sj, RM_T_SOCKJS_WEBSOCKET);
+    (void)sockjs_sess_attach(sj, &c->link, &unused); /* a new session: always attaches */
 }
 
 /* Close with status and reason; returns -1 for the callback. */
@@ -45,9 +47,9 @@ static int ws_fail(struct lws *wsi, enum lws_close_status status, const char *re
 }
 
 /* Client bytes: assemble the message, then decode and feed it. */
-static int ws_receive(sj_conn *c, const char *in, size_t len)
+static int ws_receive(sockjs_conn *c, const char *in, size_t len)
 {
-    const sockjs_conf *cf = sj_conf();
+    const sockjs_conf *cf = sockjs_config();
     if (c->in.len + len > cf->max_body) return ws_fail(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "Message too big.");
     buf_append(&c->in, in, len);
     if (!lws_is_final_fragment(c->wsi)) {
@@ -56,8 +58,8 @@ static int ws_receive(sj_conn *c, const char *in, size_t len)
         return 0;
     }
     chat_rc rc = CHAT_OK;
-    if (c->in.len && c->sj)
-        rc = sockjs_decode(buf_data(&c->in), c->in.len, cf->max_decoded, feed_cb, c->sj);
+    if (c->in.len && c->link.sj)
+        rc = sockjs_decode(buf_data(&c->in), c->in.len, cf->max_decoded, feed_cb, c->link.sj);
     buf_reset(&c->in);
     if (c->in.cap > 4096) { /* an idle connection keeps no big buffer */
         buf_free(&c->in);
@@ -68,38 +70,38 @@ static int ws_receive(sj_conn *c, const char *in, size_t len)
     return 0;
 }
 
-static int ws_writeable(sj_conn *c)
+static int ws_writeable(sockjs_conn *c)
 {
-    if (c->ws_closing || !c->sj) {
+    if (c->ws_closing || !c->link.sj) {
         /* The close frame went out (or the session is gone): close politely, as
          * relay.c does; nothing is freed here. */
         lws_close_free_wsi(c->wsi, LWS_CLOSE_STATUS_NORMAL, "Go away!");
         return 0;
     }
     buf_reset(&wbuf);
-    enum sj_frame r = sj_next_frame(c->sj, &wbuf, mono_ms());
-    if (r == SJF_NONE) return 0;
+    enum sockjs_next r = sockjs_next_frame(c->link.sj, &wbuf, mono_ms());
+    if (r == SOCKJS_NEXT_NONE) return 0;
     if (lws_write(c->wsi, (unsigned char *)buf_data(&wbuf), wbuf.len, LWS_WRITE_TEXT) < (int)wbuf.len)
         return -1;
-    if (r == SJF_CLOSE) c->ws_closing = true;
+    if (r == SOCKJS_NEXT_CLOSE) c->ws_closing = true;
     lws_callback_on_writable(c->wsi); /* more frames, or the close */
     return 0;
 }
 
-int sj_ws_event(struct lws *wsi, enum lws_callback_reasons reason, void *user, void **slot,
-                void *in, size_t len)
+int sockjs_ws_event(struct lws *wsi, enum lws_callback_reasons reason, void *user, void **slot,
+                    void *in, size_t len)
 {
-    sj_conn *c = *slot;
+    sockjs_conn *c = *slot;
     switch (reason) {
     case LWS_CALLBACK_RECEIVE:
         return ws_receive(c, in, len);
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return ws_writeable(c);
     case LWS_CALLBACK_CLOSED: {
-        sj_sess *sj = c->sj;
-        sj_conn_free(c); /* detaches it */
+        sockjs_sess *sj = c->link.sj;
+        sockjs_conn_free(c); /* detaches it */
         *slot = NULL;
-        if (sj) sj_ws_gone(sj);
+        if (sj) sockjs_sess_ws_gone(sj);
         return 0;
     }
     default:

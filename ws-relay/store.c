@@ -54,6 +54,23 @@ static void call_free(call *c)
     free(c);
 }
 
+/* Send a command / run a script for c; on failure c is freed and CHAT_EUNAVAIL
+ * returned (the callback is never called). */
+static chat_rc call_cmd(call *c, rds_reply_cb done, int argc, const char **argv, const size_t *lens)
+{
+    chat_rc rc = rds_cmd(done, c, argc, argv, lens);
+    if (rc != CHAT_OK) call_free(c);
+    return rc;
+}
+
+static chat_rc call_eval(call *c, int script, rds_reply_cb done, int nkeys, int argc, const char **argv,
+                         const size_t *lens)
+{
+    chat_rc rc = rds_eval(script, done, c, nkeys, argc, argv, lens);
+    if (rc != CHAT_OK) call_free(c);
+    return rc;
+}
+
 /* The rc of a reply for a caller that only distinguishes "worked" from "Redis is not
  * usable": every failure is CHAT_EUNAVAIL (redis_reply_rc has logged the odd ones). */
 static chat_rc usable(const redisReply *r, const char *what)
@@ -98,12 +115,10 @@ static chat_rc user_by_token(const char *token_hash, store_user_cb cb, void *ud)
     size_t lens[2] = {3, klen};
     call *c = call_new(ud);
     c->cb.user = cb;
-    chat_rc rc = rds_cmd(got_session, c, 2, argv, lens);
-    if (rc != CHAT_OK) call_free(c);
-    return rc;
+    return call_cmd(c, got_session, 2, argv, lens);
 }
 
-/* ---- is_member, send ------------------------------------------------------------------------ */
+/* ---- sub_check, send ------------------------------------------------------------------------ */
 
 /* The sub_check reply: -1, or {epoch, offset, (offset, body)...}. */
 static void got_sub_check(const redisReply *r, void *ud)
@@ -156,9 +171,7 @@ static chat_rc sub_check(const char *room, const char *user, int64_t after, size
     size_t lens[7] = {ml, el, sl, hl, strlen(user), strlen(a), strlen(m)};
     call *c = call_new(ud);
     c->cb.sub = cb;
-    chat_rc rc = rds_eval(sc_sub_check, got_sub_check, c, 4, 7, argv, lens);
-    if (rc != CHAT_OK) call_free(c);
-    return rc;
+    return call_eval(c, sc_sub_check, got_sub_check, 4, 7, argv, lens);
 }
 
 static void sent(const redisReply *r, void *ud)
@@ -186,9 +199,7 @@ static chat_rc send_msg(const char *room, const char *user, const char *body, si
     size_t lens[9] = {mlen, clen, sl, el, hl, strlen(user), len, strlen(history_size), 16};
     call *c = call_new(ud);
     c->cb.rc = cb;
-    chat_rc rc = rds_eval(sc_send, sent, c, 5, 9, argv, lens);
-    if (rc != CHAT_OK) call_free(c);
-    return rc;
+    return call_eval(c, sc_send, sent, 5, 9, argv, lens);
 }
 
 /* ---- presence --------------------------------------------------------------------------- */
@@ -281,9 +292,7 @@ static chat_rc flags_cmd(rds_reply_cb done, const char **argv, const size_t *len
     call *c = call_new(ud);
     c->cb.flags = cb;
     c->n = n;
-    chat_rc rc = rds_cmd(done, c, argc, argv, lens);
-    if (rc != CHAT_OK) call_free(c);
-    return rc;
+    return call_cmd(c, done, argc, argv, lens);
 }
 
 static chat_rc tokens_alive(const char *const *hashes, size_t n, store_flags_cb cb, void *ud)

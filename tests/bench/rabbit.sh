@@ -80,9 +80,9 @@ EOT
 
 cmd_down() {
     # The wrapper script turns TERM into an orderly broker stop and waits for it.
-    [ -f "$DIR/server.pidnum" ] && stop_pid "$(cat "$DIR/server.pidnum")" 30
-    [ -f "$DIR/rabbit.pid" ] && stop_pid "$(cat "$DIR/rabbit.pid")" 5
-    [ -f "$DIR/epmd.pidnum" ] && stop_pid "$(cat "$DIR/epmd.pidnum")" 5
+    [ -f "$DIR/server.pidnum" ] && stop_pid "$(cat "$DIR/server.pidnum")" 30 || true # reported on stderr; go on stopping the rest
+    [ -f "$DIR/rabbit.pid" ] && stop_pid "$(cat "$DIR/rabbit.pid")" 5 || true # reported on stderr; go on stopping the rest
+    [ -f "$DIR/epmd.pidnum" ] && stop_pid "$(cat "$DIR/epmd.pidnum")" 5 || true # reported on stderr; go on stopping the rest
     rm -f "$DIR/server.pidnum" "$DIR/rabbit.pid" "$DIR/epmd.pidnum"
 }
 

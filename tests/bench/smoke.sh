@@ -36,9 +36,9 @@ DIR=$(mktemp -d "${TMPDIR:-/tmp}/chat-bench-smoke.XXXXXX")
 finish() {
     local rc=$?
     if B=$B tests/stack.sh down "$DIR" >"$DIR/down.log" 2>&1; then
-        ok "stack stopped without sanitizer reports"
+        ok "stack stopped cleanly (no sanitizer report, nothing needed SIGKILL)"
     else
-        not_ok "stack stopped without sanitizer reports: $(head -c 2000 "$DIR/down.log")"
+        not_ok "stack stopped cleanly (no sanitizer report, nothing needed SIGKILL): $(head -c 2000 "$DIR/down.log")"
     fi
     echo "# $PASS passed, $FAIL failed"
     [ "$FAIL" = 0 ] && rm -rf "$DIR"

@@ -213,26 +213,33 @@ expect_status "the busy room" 200 GET "/api/rooms/$BUSY" "" "$A"
 jq_check "... has 13 members, listed once each" '.memberCount == 13 and (.members | length) == 13 and ([.members[].id] | unique | length) == 13'
 
 # ---- the four structures agree -------------------------------------------------------------------------
+# Every list is read with rcli and must not be empty (there are rooms, members and
+# users by now): a redis-cli that fails must not look like "nothing inconsistent".
 consistent() {
-    local r u
-    for r in $($REDIS_CLI ZRANGE "${P}rooms" 0 -1); do
-        [ "$($REDIS_CLI EXISTS "${P}room:$r")" = 1 ] || { echo "room $r in zset without hash"; return 1; }
-        for u in $($REDIS_CLI SMEMBERS "${P}room:$r:members"); do
-            [ "$($REDIS_CLI SISMEMBER "${P}user:$u:rooms" "$r")" = 1 ] || { echo "$u in $r but not vice versa"; return 1; }
+    local r u k list members keys
+    list=$(rcli ZRANGE "${P}rooms" 0 -1) && [ -n "$list" ] || { echo "could not read ${P}rooms"; return 1; }
+    for r in $list; do
+        [ "$(rcli EXISTS "${P}room:$r")" = 1 ] || { echo "room $r in zset without hash"; return 1; }
+        members=$(rcli SMEMBERS "${P}room:$r:members") || { echo "could not read the members of $r"; return 1; }
+        for u in $members; do
+            [ "$(rcli SISMEMBER "${P}user:$u:rooms" "$r")" = 1 ] || { echo "$u in $r but not vice versa"; return 1; }
         done
     done
-    for k in $($REDIS_CLI --scan --pattern "${P}user:*:rooms"); do
+    keys=$(rcli --scan --pattern "${P}user:*:rooms") && [ -n "$keys" ] || { echo "could not list user rooms sets"; return 1; }
+    for k in $keys; do
         u=${k#"${P}user:"}
         u=${u%:rooms}
-        for r in $($REDIS_CLI SMEMBERS "$k"); do
-            [ "$($REDIS_CLI EXISTS "${P}room:$r")" = 1 ] || { echo "$u in missing room $r"; return 1; }
-            [ "$($REDIS_CLI SISMEMBER "${P}room:$r:members" "$u")" = 1 ] || { echo "$r lists no $u"; return 1; }
+        list=$(rcli SMEMBERS "$k") || { echo "could not read $k"; return 1; }
+        for r in $list; do
+            [ "$(rcli EXISTS "${P}room:$r")" = 1 ] || { echo "$u in missing room $r"; return 1; }
+            [ "$(rcli SISMEMBER "${P}room:$r:members" "$u")" = 1 ] || { echo "$r lists no $u"; return 1; }
         done
     done
-    for k in $($REDIS_CLI --scan --pattern "${P}room:*:members"); do
+    keys=$(rcli --scan --pattern "${P}room:*:members") && [ -n "$keys" ] || { echo "could not list members sets"; return 1; }
+    for k in $keys; do
         r=${k#"${P}room:"}
         r=${r%:members}
-        [ "$($REDIS_CLI EXISTS "${P}room:$r")" = 1 ] || { echo "members of missing room $r"; return 1; }
+        [ "$(rcli EXISTS "${P}room:$r")" = 1 ] || { echo "members of missing room $r"; return 1; }
     done
 }
 if out=$(consistent); then ok "room hash, rooms zset, members sets and user rooms sets agree"; else not_ok "inconsistent: $out"; fi

@@ -119,7 +119,7 @@ test('unknown command (raw frame): ERROR message:protocol, then close', { timeou
     await r.waitClosed();
 });
 
-test('logout closes that token\'s STOMP sessions within ~1 s; another login keeps working', { timeout: 20000 }, async (t) => {
+test('logout closes that token\'s STOMP sessions within a second: ERROR unauthorized, then close; another login keeps working', { timeout: 20000 }, async (t) => {
     const { room, users: [u, other] } = await api.roomWith(2);
     const second = await api.login(u.email, u.password); // a second login of the same user
     assert.notEqual(second.token, u.token);
@@ -133,19 +133,18 @@ test('logout closes that token\'s STOMP sessions within ~1 s; another login keep
     const sub2 = await s2.subscribeReceipt(dest);
     const subO = await o.subscribeReceipt(dest);
 
-    const t0 = Date.now();
     assert.equal((await api.logout(u.token)).status, 204);
-    // ERROR or close, within about a second (contract: "within a second"; 1.5 s allows
-    // for scheduling on a loaded machine)
+    const t0 = Date.now(); // the contract: "closed within a second" of the logout
+    // docs/STOMP.md: ERROR message:unauthorized "session revoked", then close - for
+    // each session of the token, direct and through lighttpd (a bare close fails here)
     for (const s of [s1, s1b]) {
-        await s.waitEvent((e) => e.kind === 'ERROR' || e.kind === 'CLOSE', 1500, 'ERROR or close after logout');
-        await s.waitClosed(2000);
+        const f = await s.expectError('unauthorized', { timeout: 1000 });
+        assert.ok(f.body.trim().length > 0, `${s.name}: the ERROR has a human-readable body`);
+        await s.waitClosed(Math.max(1, 1000 - (Date.now() - t0)));
     }
     const elapsed = Date.now() - t0;
-    t.diagnostic(`sessions of the logged-out token closed ${elapsed} ms after the 204`);
-    assert.ok(elapsed <= 2500, `closed after ${elapsed} ms`);
-    const err = [...s1.errors, ...s1b.errors][0];
-    if (err) assert.equal(err.headers.message, 'unauthorized', 'an ERROR for a revoked token says unauthorized');
+    t.diagnostic(`sessions of the logged-out token got ERROR and closed ${elapsed} ms after the 204`);
+    assert.ok(elapsed <= 1000, `closed after ${elapsed} ms`);
 
     // the other login of the same user is untouched
     assert.ok(s2.isOpen, 'second login still connected');
@@ -175,9 +174,11 @@ test('leaving a room over REST stops that user receiving its messages', { timeou
     await new Promise((r) => setTimeout(r, 300));
     const leaked = sb.queue.seen.filter((m) => m.type === 'CHAT' && m.message.startsWith('after leave'));
     assert.deepEqual(leaked, [], 'B got no message of the room after leaving it');
-    // and B, no longer a member, cannot send to it
-    if (cb.isOpen) {
-        cb.send(room.id, 'ghost', {}, { receipt: 'ghost' });
-        await cb.expectError('forbidden', { receiptId: 'ghost' });
-    }
+    // docs/STOMP.md: the relay ends the subscription "without telling the client (an
+    // ERROR would have to close the whole session)": B's session is still open...
+    assert.ok(cb.isOpen, `B's session is still open after the REST leave; events: ${cb.log.map((e) => e.kind).join(',')}`);
+    assert.equal(cb.errors.length, 0, 'no ERROR for the leave');
+    // ...and B, no longer a member, cannot send to it
+    cb.send(room.id, 'ghost', {}, { receipt: 'ghost' });
+    await cb.expectError('forbidden', { receiptId: 'ghost' });
 });

@@ -9,11 +9,14 @@ const stack = useStack();
 useClients();
 const api = new Api(stack);
 
-const BODY_KEYS = ['id', 'message', 'roomId', 'sender', 'senderId', 'ts', 'type'];
+// A CHAT body: the contract's fields, and the offset and epoch it was stored under.
+const BODY_KEYS = ['epoch', 'id', 'message', 'offset', 'roomId', 'sender', 'senderId', 'ts', 'type'];
 
 function assertChat(m, { room, user, text, t0 }) {
     assert.deepEqual(Object.keys(m).sort(), BODY_KEYS, `body has exactly the contract's fields: ${JSON.stringify(m)}`);
     assert.equal(m.type, 'CHAT');
+    assert.ok(Number.isInteger(m.offset) && m.offset >= 1, `offset ${m.offset}`);
+    assert.ok(typeof m.epoch === 'string' && m.epoch.length > 0, `epoch ${m.epoch}`);
     assert.equal(typeof m.id, 'string');
     assert.ok(m.id.length > 0, 'id is not empty');
     assert.equal(m.roomId, room.id);
@@ -146,11 +149,11 @@ test('a 1000-code-point message passes; 1001 gets ERROR message:invalid', { time
     assertChat(await sb.waitFor((m) => m.type === 'CHAT'), { room, user: ua, text: max, t0 });
 
     const over = codePoints(1001);
-    const err = await a.sendReceipt(room.id, over).then(() => null, (e) => e);
-    assert.ok(err && err.frame, `ERROR for 1001 code points (${err?.message ?? 'got a RECEIPT'})`);
-    assert.equal(err.frame.headers.message, 'invalid');
-    assert.ok(err.frame.headers['receipt-id'], 'ERROR carries receipt-id of the failing SEND');
-    assert.ok(err.frame.body.length > 0, 'ERROR has a human-readable body');
+    a.send(room.id, over, {}, { receipt: 'too-long-1001' });
+    const err = await a.expectError('invalid', { receiptId: 'too-long-1001' });
+    assert.equal(err.headers['receipt-id'], 'too-long-1001', 'ERROR carries the receipt-id of the failing SEND');
+    assert.ok(err.body.length > 0, 'ERROR has a human-readable body');
+    assert.ok(!a.receipts.has('too-long-1001'), 'no RECEIPT for it');
 
     // the over-long message was not delivered: B's next chat message is B's marker
     const b2 = stomp(stack.relayUrl(0), { token: ub.token, name: 'B2' });

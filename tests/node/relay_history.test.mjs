@@ -201,3 +201,27 @@ test('two relays, four stompjs senders in one room: every subscriber sees offset
     const ids = (await subs[0].sub.collect((m) => m.type === 'CHAT', N, 1000)).slice(-100).map((m) => m.id);
     assert.deepEqual(page.body.messages.map((m) => m.id), ids);
 });
+
+test('recovery works the same over every SockJS transport (through lighttpd)', { timeout: 90000 }, async (t) => {
+    const { TRANSPORTS, sockjsStomp } = await import('./lib/sockjs.mjs');
+    const { room, users: [a, b] } = await api.roomWith(2);
+    const s = await rawOn(0, a);
+    for (const transport of TRANSPORTS) {
+        await sendN(s, room.id, `${transport}-seen`, 1);
+        const seen = (await history(b.token, room.id, '?limit=1')).body;
+        await sendN(s, room.id, `${transport}-missed`, 7);
+        const c = sockjsStomp(stack.baseUrl, transport, { token: b.token, name: `b-${transport}` });
+        await c.connect();
+        assert.equal(c.ws.transport, transport);
+        const sub = await c.subscribeReceipt(`/topic/room/${room.id}`, {
+            'x-since-offset': String(seen.offset), 'x-since-epoch': seen.epoch,
+        });
+        const rc = [...c.receipts.values()].pop();
+        assert.equal(rc.headers['x-recovered'], 'true', `${transport}: ${JSON.stringify(rc.headers)}`);
+        const got = await sub.collect((m) => m.type === 'CHAT', 7, 10000, `${transport}: 7 recovered`);
+        assert.deepEqual(got.map((m) => m.offset), Array.from({ length: 7 }, (_, i) => seen.offset + 1 + i), transport);
+        assert.deepEqual(got.map((m) => m.message), Array.from({ length: 7 }, (_, i) => `${transport}-missed ${i + 1}`));
+        await c.close();
+        t.diagnostic(`${transport}: 7 recovered`);
+    }
+});

@@ -2,15 +2,21 @@
 // gets ERROR message:unavailable (with receipt-id) and the session is kept; once Redis
 // is back, chat resumes on the same sessions without the client doing anything.
 //
+// A hung Redis (kill -STOP: its connections stay open, nothing answers) is another
+// failure: a command not answered within REDIS_TIMEOUT_MS (1 s here) gets ERROR
+// message:unavailable, SEND and SUBSCRIBE keep the session, CONNECT closes it; after
+// kill -CONT chat resumes on the same sessions.
+//
 // Redis is restarted on the same port with its data: the test SAVEs before stopping it
 // (stack.sh runs redis with `--save ""`, so without this users, sessions and rooms would
 // be gone - a real deployment persists them; conf/redis.conf has `save 60 1`).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useStack } from './lib/stack.mjs';
+import { useStack, todoTest } from './lib/stack.mjs';
 import { Api, stomp, useClients, sleep } from './lib/client.mjs';
 
-const stack = useStack();
+const REDIS_TIMEOUT = 1000; // REDIS_TIMEOUT_MS
+const stack = useStack({ env: { REDIS_TIMEOUT_MS: String(REDIS_TIMEOUT) } });
 useClients();
 const api = new Api(stack);
 
@@ -86,5 +92,82 @@ test('Redis stopped and restarted mid-chat', { timeout: 60000 }, async (t) => {
         const s = await c.subscribeReceipt(dest);
         await a.sendReceipt(room.id, 'to the new session');
         await s.waitChat('to the new session');
+    });
+});
+
+test('Redis hung (kill -STOP) mid-chat: unavailable within REDIS_TIMEOUT_MS, sessions kept, back after kill -CONT', { timeout: 60000 }, async (t) => {
+    const { room, users: [ua, ub] } = await api.roomWith(2);
+    const a = stomp(stack.relayUrl(0), { token: ua.token, name: 'A', keep: true });
+    const b = stomp(stack.wsUrl, { token: ub.token, name: 'B', keep: true });
+    t.after(() => Promise.all([a.close(), b.close()]));
+    await Promise.all([a.connect(), b.connect()]);
+    const dest = `/topic/room/${room.id}`;
+    const [sa, sb] = await Promise.all([a.subscribeReceipt(dest), b.subscribeReceipt(dest)]);
+    await a.sendReceipt(room.id, 'before the hang');
+    await sb.waitChat('before the hang');
+
+    // the relay's sweep runs every HEARTBEAT_MS/4 (at most 1 s): the ERROR comes between
+    // the timeout and about a second after it; 2.5 s more for a loaded machine
+    const bound = REDIS_TIMEOUT + 1000 + 2500;
+    await stack.redisPause();
+    try {
+        await t.test('SEND while Redis hangs: ERROR unavailable with its receipt-id, session kept', async () => {
+            const t0 = Date.now();
+            a.send(room.id, 'during the hang', {}, { receipt: 'hang-send' });
+            const f = await a.expectError('unavailable', { receiptId: 'hang-send', timeout: bound });
+            const took = Date.now() - t0;
+            t.diagnostic(`ERROR unavailable ${took} ms after the SEND`);
+            assert.ok(took >= REDIS_TIMEOUT - 50, `not before REDIS_TIMEOUT_MS (${took} ms)`);
+            assert.ok(f.body.trim().length > 0, 'human-readable body');
+        });
+        await t.test('SUBSCRIBE while Redis hangs: ERROR unavailable with its receipt-id, session kept', async () => {
+            b.subscribe(dest, { receipt: 'hang-sub' });
+            await b.expectError('unavailable', { receiptId: 'hang-sub', timeout: bound });
+        });
+        await t.test('CONNECT while Redis hangs: ERROR unavailable, then close', async () => {
+            const c = stomp(stack.relayUrl(0), { token: ub.token, name: 'C' });
+            await assert.rejects(c.connect(bound), (e) => e.frame?.headers.message === 'unavailable');
+            await c.waitClosed();
+        });
+        await sleep(200);
+        assert.ok(a.isOpen && b.isOpen, `A and B still connected; A: ${a.log.map((e) => e.kind)}; B: ${b.log.map((e) => e.kind)}`);
+    } finally {
+        await stack.redisResume();
+    }
+
+    await t.test('after kill -CONT chat resumes on the same sessions', async () => {
+        const up = Date.now();
+        let accepted = null;
+        for (let i = 0; Date.now() - up < 10000; i++) {
+            try {
+                await a.sendReceipt(room.id, `after the hang ${i}`, {}, bound);
+                accepted = `after the hang ${i}`;
+                break;
+            } catch (e) {
+                assert.equal(e.frame?.headers.message, 'unavailable', `while recovering: ${e.message}`);
+                await sleep(250);
+            }
+        }
+        assert.ok(accepted, 'a SEND accepted within 10 s of kill -CONT');
+        t.diagnostic(`first SEND accepted ${Date.now() - up} ms after kill -CONT`);
+        await sb.waitChat(accepted, 5000);
+        await sa.waitChat(accepted, 5000);
+        await b.sendReceipt(room.id, 'B after the hang');
+        await sa.waitChat('B after the hang');
+        assert.ok(!a.log.some((e) => e.kind === 'CLOSE') && !b.log.some((e) => e.kind === 'CLOSE'), 'neither client was disconnected');
+        assert.equal(a.log.filter((e) => e.kind === 'CONNECTED').length, 1, 'A never reconnected');
+        assert.equal(b.log.filter((e) => e.kind === 'CONNECTED').length, 1, 'B never reconnected');
+    });
+
+    // docs/STOMP.md: unavailable means "nothing was done". With a hung (not stopped)
+    // Redis the relay has already written the SEND's EVALSHA when it gives up waiting;
+    // Redis runs it on kill -CONT and the message is published after all. Both
+    // subscribers have seen the later 'B after the hang' by now, so a late copy of
+    // 'during the hang' would have arrived before it.
+    await t.test(todoTest('a SEND answered unavailable (timeout) is not delivered later'), {
+        todo: 'relay bug, not fixed here: the timed-out EVALSHA still runs when a hung Redis resumes, so the message refused as unavailable is published after all',
+    }, () => {
+        const late = [sa, sb].map((s) => s.queue.seen.filter((m) => m.type === 'CHAT' && m.message === 'during the hang').length);
+        assert.deepEqual(late, [0, 0], `copies of the refused message delivered to A and B: ${late}`);
     });
 });

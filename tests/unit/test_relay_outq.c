@@ -1,8 +1,8 @@
 /* test_relay_outq.c - unit tests for ws-relay/outq.c: FIFO order, byte accounting,
  * shared tails referenced (not copied) until popped, clearing releases everything.
  *
- * Deliberately not here: the MAX_QUEUE_BYTES policy (session.c; the slow-consumer
- * tests in tests/node/relay_hardening.test.mjs). */
+ * Deliberately not here: the MAX_QUEUE_BYTES policy (session.c); the slow-consumer test
+ * tests/node/relay_slow_consumer.test.mjs drives it over the wire. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

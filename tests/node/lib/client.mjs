@@ -101,11 +101,16 @@ export class AsyncQueue {
         this.seen = [];    // everything ever pushed
         this.waiters = [];
         this.watchers = new Map(); // check function -> timer
+        this.observers = [];       // onItem() callbacks
     }
+
+    // Call fn(item) for every item pushed from now on (timestamps, say).
+    onItem(fn) { this.observers.push(fn); }
 
     push(x) {
         this.items.push(x);
         this.seen.push(x);
+        for (const fn of this.observers) fn(x);
         this.#pump();
         for (const w of [...this.watchers.keys()]) w();
     }
@@ -312,22 +317,29 @@ export class StompConn {
         throw err;
     }
 
-    // The first ERROR frame (seen so far or to come; with receipt-id receiptId when
-    // given); fails unless its `message` header is `message`, or if the socket closes
-    // without such an ERROR.
+    // The next ERROR frame not yet returned by expectError (seen so far or to come);
+    // fails unless its `message` header is `message` and, when receiptId is given, its
+    // `receipt-id` is exactly receiptId (an ERROR for another frame, or one without the
+    // receipt-id, fails at once); fails too if the socket closes without an ERROR.
     async expectError(message, { timeout = T, receiptId } = {}) {
-        const e = await this.waitEvent((x) => x.kind === 'ERROR' &&
-            (receiptId === undefined || x.frame.headers['receipt-id'] === receiptId) || x.kind === 'CLOSE',
-        timeout, `ERROR message:${message}${receiptId ? ` receipt-id:${receiptId}` : ''}`);
+        const what = `ERROR message:${message}${receiptId ? ` receipt-id:${receiptId}` : ''}`;
+        const e = await this.waitEvent((x) => x.kind === 'ERROR' && !this.#claimed.has(x.frame) || x.kind === 'CLOSE',
+            timeout, what);
         if (e.kind === 'CLOSE') {
-            throw new Error(`${this.name}: socket closed ${JSON.stringify(e.frame)} without the ERROR ` +
-                `message:${message}${receiptId ? ` receipt-id:${receiptId}` : ''}; events: ${this.#describeLog()}`);
+            throw new Error(`${this.name}: socket closed ${JSON.stringify(e.frame)} without the ${what}; events: ${this.#describeLog()}`);
         }
+        this.#claimed.add(e.frame);
         if (message !== undefined && e.frame.headers.message !== message) {
-            throw new Error(`${this.name}: wanted ERROR message:${message}, got ${frameSummary(e.frame)}`);
+            throw new Error(`${this.name}: wanted ${what}, got ${frameSummary(e.frame)}`);
+        }
+        if (receiptId !== undefined && e.frame.headers['receipt-id'] !== receiptId) {
+            throw new Error(`${this.name}: wanted ${what}, got an ERROR with receipt-id ` +
+                `${JSON.stringify(e.frame.headers['receipt-id'])}: ${frameSummary(e.frame)}`);
         }
         return e.frame;
     }
+
+    #claimed = new Set(); // ERROR frames expectError() has returned
 
     async waitClosed(timeout = T) {
         const e = await this.waitEvent((x) => x.kind === 'CLOSE', timeout, 'the socket to close');

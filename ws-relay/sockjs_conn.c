@@ -1,7 +1,9 @@
-/* sockjs_eof.c - notice a SockJS receiver's client hanging up.
+/* sockjs_conn.c - SockJS connections: their state (new, free, ending one soon), the
+ * receiver half of the session core's sockjs_link_ops, and the EOF watch that notices
+ * a receiving client hanging up; see sockjs_conn.h.
  *
- * lws 4.1 keeps an HTTP request whose response is still being written in
- * LRS_DOING_TRANSACTION, a state in which it does not read the socket
+ * The EOF watch: lws 4.1 keeps an HTTP request whose response is still being written
+ * in LRS_DOING_TRANSACTION, a state in which it does not read the socket
  * (roles/h1/ops-h1.c, lws_h1_server_socket_service): a client that goes away in the
  * middle of a streaming response is not noticed until a write fails, and meanwhile
  * libuv's level-triggered poll reports the readable (EOF) socket on every loop pass,
@@ -10,25 +12,79 @@
  * private edge-triggered epoll set, watched for EPOLLRDHUP through one uv_poll on
  * that set; when a client hangs up, its connection is detached from its session (whose
  * disconnect timer starts) and closed at its next WRITEABLE, which comes at once.
+ * Linux-only, like the deployment.
  *
- * Linux-only, like the deployment. Deliberately not here: anything else about the
- * connection (sockjs_http.c). */
-#include "sockjs_int.h"
+ * Deliberately not here: what the transports write and read (sockjs_http.c,
+ * sockjs_ws.c), sessions and frames (sockjs_sess.c). */
+#include "sockjs_conn.h"
 #include "log.h"
 #include "util.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
 static int eof_ep = -1;          /* epoll set of receiver sockets */
 static uv_poll_t eof_poll;
-static sj_conn **eof_conns;      /* by socket fd: the watched receiver, or NULL */
+static sockjs_conn **eof_conns;  /* by socket fd: the watched receiver, or NULL */
 static size_t eof_cap;
 
+/* ---- connections --------------------------------------------------------------------------- */
+
+static void eof_unwatch(sockjs_conn *c);
+
+sockjs_conn *sockjs_conn_new(struct lws *wsi, enum sockjs_kind kind)
+{
+    sockjs_conn *c = xcalloc(1, sizeof *c);
+    c->wsi = wsi;
+    c->kind = (uint8_t)kind;
+    c->eof_fd = -1;
+    buf_init(&c->in, 0);
+    buf_init(&c->out, 0);
+    return c;
+}
+
+void sockjs_conn_free(sockjs_conn *c)
+{
+    if (!c) return;
+    eof_unwatch(c);
+    sockjs_sess_unlink(&c->link);
+    buf_free(&c->in);
+    buf_free(&c->out);
+    free(c);
+}
+
+sockjs_conn *sockjs_conn_of(sockjs_link *l)
+{
+    return list_entry(l, sockjs_conn, link);
+}
+
+void sockjs_conn_want_write(sockjs_link *l)
+{
+    lws_callback_on_writable(sockjs_conn_of(l)->wsi);
+}
+
+void sockjs_conn_rx_flow(sockjs_link *l, int enable)
+{
+    sockjs_conn *c = sockjs_conn_of(l);
+    if (c->kind == SOCKJS_K_WS) lws_rx_flow_control(c->wsi, enable);
+}
+
+void sockjs_conn_end_soon(sockjs_link *l)
+{
+    struct lws *wsi = sockjs_conn_of(l)->wsi;
+    /* The close frame is written at the next WRITEABLE; a peer that stops reading
+     * is cut. We may be outside any lws callback: wake lws so the timeout is armed. */
+    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 3);
+    lws_cancel_service(lws_get_context(wsi));
+}
+
+/* ---- the EOF watch ---------------------------------------------------------------------------- */
+
 /* Stop watching c (idempotent). */
-void sj_eof_unwatch(sj_conn *c)
+static void eof_unwatch(sockjs_conn *c)
 {
     if (c->eof_fd < 0) return;
     /* The fd may already be closed (ENOENT/EBADF): the kernel dropped it then. */
@@ -38,7 +94,7 @@ void sj_eof_unwatch(sj_conn *c)
 }
 
 /* Watch c's socket; on failure c is simply not watched (a failed write ends it). */
-void sj_eof_watch(sj_conn *c)
+void sockjs_eof_watch(sockjs_conn *c)
 {
     int fd = lws_get_socket_fd(c->wsi);
     if (eof_ep < 0 || fd < 0) return;
@@ -66,18 +122,18 @@ static void on_eof(uv_poll_t *h, int status, int events)
     while ((n = epoll_wait(eof_ep, evs, 64, 0)) > 0) {
         for (int i = 0; i < n; i++) {
             int fd = evs[i].data.fd;
-            sj_conn *c = (size_t)fd < eof_cap ? eof_conns[fd] : NULL;
+            sockjs_conn *c = (size_t)fd < eof_cap ? eof_conns[fd] : NULL;
             if (!c) continue;
-            sj_eof_unwatch(c);
+            eof_unwatch(c);
             c->peer_gone = true;
-            sj_detach(c);
+            sockjs_sess_detach(&c->link);
             lws_callback_on_writable(c->wsi);
         }
         if (n < 64) break;
     }
 }
 
-int sj_eof_start(uv_loop_t *loop)
+int sockjs_eof_start(uv_loop_t *loop)
 {
     eof_ep = epoll_create1(EPOLL_CLOEXEC);
     if (eof_ep < 0 || uv_poll_init(loop, &eof_poll, eof_ep) != 0 ||
@@ -95,7 +151,7 @@ static void eof_closed(uv_handle_t *h)
     (void)h;
 }
 
-void sj_eof_stop(void)
+void sockjs_eof_stop(void)
 {
     if (eof_ep < 0) return;
     uv_poll_stop(&eof_poll);
