@@ -1,4 +1,4 @@
-// Authentication and authorization on the relay (CONTRACT.md): CONNECT with the REST
+// Authentication and authorization on the relay (docs/STOMP.md): CONNECT with the REST
 // token, membership checks, ERROR slugs, logout closing sessions, leaving a room.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Chat through the relay with the real @stomp/stompjs client (CONTRACT.md, "STOMP over
+// Chat through the relay with the real @stomp/stompjs client (docs/STOMP.md, "STOMP over
 // WebSocket"): through lighttpd (/ws/websocket) and directly on the relay port.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

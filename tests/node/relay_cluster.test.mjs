@@ -1,4 +1,4 @@
-// Two relays sharing Redis Pub/Sub (CONTRACT.md): messages and presence cross relays;
+// Two relays sharing Redis Pub/Sub (docs/STOMP.md): messages and presence cross relays;
 // logout, REST leave and a Redis restart reach both.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

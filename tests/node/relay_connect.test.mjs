@@ -1,4 +1,4 @@
-// CONNECT on the relay (CONTRACT.md; docs/STOMP.md "Connecting"), with raw frames:
+// CONNECT on the relay (docs/STOMP.md "Connecting"), with raw frames:
 // the connect timeout, a second CONNECT, `STOMP` as a synonym of CONNECT, version
 // negotiation and an unsupported accept-version. The stack runs with a short
 // CONNECT_TIMEOUT_MS so the timeout test takes a moment, not ten seconds.

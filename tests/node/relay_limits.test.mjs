@@ -1,4 +1,4 @@
-// Framing and limits (CONTRACT.md), with raw `ws` for frames stompjs will not produce:
+// Framing and limits (docs/STOMP.md), with raw `ws` for frames stompjs will not produce:
 // frame size limit, frames split across / packed into WebSocket messages, header
 // escaping, content-length, the SEND rate limit, no permessage-deflate, subprotocols.
 import { test } from 'node:test';

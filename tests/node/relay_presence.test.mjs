@@ -1,4 +1,4 @@
-// Presence (CONTRACT.md): JOIN when a user's first session subscribes to a room, LEAVE
+// Presence (docs/STOMP.md): JOIN when a user's first session subscribes to a room, LEAVE
 // when that user's last subscription to it ends - by UNSUBSCRIBE, DISCONNECT, a closed
 // socket or missed heart-beats.
 //

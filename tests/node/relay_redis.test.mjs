@@ -1,4 +1,4 @@
-// Redis outage (CONTRACT.md): connected clients stay connected; a SEND during the outage
+// Redis outage (docs/STOMP.md): connected clients stay connected; a SEND during the outage
 // gets ERROR message:unavailable (with receipt-id) and the session is kept; once Redis
 // is back, chat resumes on the same sessions without the client doing anything.
 //

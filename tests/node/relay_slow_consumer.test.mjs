@@ -1,4 +1,4 @@
-// Slow consumer (CONTRACT.md: "a client that does not read is dropped, never grows the
+// Slow consumer (docs/STOMP.md: "a client that does not read is dropped, never grows the
 // relay"; docs/STOMP.md, Errors): a client that stops reading while its room is busy
 // gets ERROR message:unavailable once more than MAX_QUEUE_BYTES wait for it, and is
 // closed; the room's other members go on receiving every message, promptly - among

@@ -1,4 +1,4 @@
-// SockJS directly on the relay's own port (CONTRACT.md: "The relay is also usable
+// SockJS directly on the relay's own port (docs/STOMP.md: "The relay is also usable
 // directly on its own port"), with the real sockjs-client under @stomp/stompjs. Through
 // lighttpd, SockJS is covered by sockjs_transports.test.mjs / sockjs_protocol.test.mjs.
 //

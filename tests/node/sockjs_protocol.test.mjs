@@ -1,4 +1,4 @@
-// SockJS at the protocol level (CONTRACT.md, "STOMP over WebSocket and SockJS"; the
+// SockJS at the protocol level (docs/STOMP.md, "STOMP over WebSocket and SockJS"; the
 // SockJS 0.3 protocol as sockjs-client 1.x speaks it), with plain node http requests
 // and `ws`, through lighttpd's port: /info, OPTIONS and CORS, the framing of each
 // transport (o, a[...], h, c[...]), heart-beats at the configured interval, the

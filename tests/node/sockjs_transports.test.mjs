@@ -1,4 +1,4 @@
-// SockJS transports end to end (CONTRACT.md, "STOMP over WebSocket and SockJS"): the
+// SockJS transports end to end (docs/STOMP.md, "STOMP over WebSocket and SockJS"): the
 // real sockjs-client, forced to one transport at a time (websocket, xhr-streaming,
 // xhr-polling, eventsource), under @stomp/stompjs, through lighttpd's port at
 // BASE_URL/ws. Each test: log in over REST, connect, check the transport actually used

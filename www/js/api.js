@@ -88,3 +88,13 @@ export const listRooms = (token, limit, cursor) => request(token, 'GET',
 export const createRoom = (token, name) => request(token, 'POST', '/rooms', { name });
 export const joinRoom = (token, id) => request(token, 'POST', `/rooms/${enc(id)}/members`);
 export const leaveRoom = (token, id) => request(token, 'DELETE', `/rooms/${enc(id)}/members/me`);
+
+/* A page of a room's stored messages, ascending by offset: {messages, epoch, offset}
+ * (offset: the room's newest). `at` is {before: N} (older than N), {after: N} (newer
+ * than N) or {} (the newest); limit 1-100. */
+export function roomMessages(token, id, limit, at = {}) {
+  let q = `limit=${limit}`;
+  if (at.before !== undefined) q += `&before=${at.before}`;
+  else if (at.after !== undefined) q += `&after=${at.after}`;
+  return request(token, 'GET', `/rooms/${enc(id)}/messages?${q}`);
+}

@@ -1,16 +1,16 @@
-/* chat.js - the chat screen of one room: entering and leaving it, the message log
- * (chat lines, JOIN/LEAVE notices, the page's own notices) and the composer with its
- * 1000-code-point counter.
+/* chat.js - the chat screen of one room: entering and leaving it, the subscription
+ * (resumed where the room's timeline left off) and the composer with its
+ * 1000-code-point counter. The message log itself is the Timeline's (timeline.js).
  *
  * It owns which room is open. The STOMP link, the token, the user and how to go back
  * to the rooms screen come in through createChatView(). Message text and names are
  * put on the page with textContent only. */
 import { ApiError, joinRoom, leaveRoom } from './api.js';
-import { $, el, codePoints, showBanner, hideBanner, timeElement } from './dom.js';
+import { $, codePoints, showBanner, hideBanner } from './dom.js';
 import { saveRoom, forgetRoom } from './session.js';
+import { Timeline } from './timeline.js';
 
 const MAX_MESSAGE = 1000;          // code points, as the server counts them
-const LOG_MAX = 500;               // messages kept on screen
 
 /* deps:
  *   link               the Link (link.js)
@@ -21,46 +21,25 @@ const LOG_MAX = 500;               // messages kept on screen
  * Returns the view; main.js forwards the link's hooks to its on...() methods. */
 export function createChatView({ link, token, user, showChat, showRooms, failed }) {
   let room = null;                 // the open room: {id, name, ...}
+  let timeline = null;             // its Timeline
 
-  // ---- the message log ----
-  function appendToLog(li) {
-    const log = $('log');
-    const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 60;
-    log.append(li);
-    while (log.children.length > LOG_MAX) log.firstElementChild.remove();
-    if (atBottom || li.classList.contains('own')) log.scrollTop = log.scrollHeight;
-  }
+  const addNotice = (text, kind) => { if (timeline) timeline.notice(text, kind); };
 
-  function addChat(m) {
-    const me = user();
-    const own = !!me && m.senderId === me.id;
-    const li = el('li', own ? 'msg own' : 'msg');
-    if (typeof m.id === 'string') li.dataset.id = m.id;
-    const meta = el('div', 'meta');
-    meta.append(el('span', 'sender', own ? `${m.sender} (you)` : m.sender), timeElement(m.ts));
-    li.append(meta, el('div', 'text', m.message));
-    appendToLog(li);
-  }
-
-  // kind: 'join', 'leave', or 'local' for what the page itself has to say.
-  function addNotice(text, kind, ts, title) {
-    const li = el('li', `notice ${kind}`);
-    li.append(el('span', 'notice-text', text), timeElement(ts));
-    if (title) li.title = String(title);
-    appendToLog(li);
-  }
-
-  function onRoomMessage(roomId, m) {
-    if (!room || room.id !== roomId) return;
-    if (m.type === 'CHAT') addChat(m);
-    else if (m.type === 'JOIN') addNotice(`${m.sender} joined the room`, 'join', m.ts, m.message);
-    else if (m.type === 'LEAVE') addNotice(`${m.sender} left the room`, 'leave', m.ts, m.message);
-  }
-
+  // Subscribes once connected and once the timeline knows where to resume: from the
+  // last stored message shown, so the relay replays what was missed (docs/STOMP.md).
   function subscribe() {
-    if (!room || link.subscribed) return;
+    if (!room || !timeline || !timeline.ready || link.subscribed) return;
     const id = room.id;
-    link.subscribe(id, (m) => onRoomMessage(id, m));
+    const t = timeline;
+    link.subscribe(id, (m) => { if (timeline === t) t.message(m); }, {
+      since: t.since(),
+      onReceipt: (h) => { if (timeline === t) t.receipt(h); },
+    });
+  }
+
+  function closeTimeline() {
+    if (timeline) timeline.close();
+    timeline = null;
   }
 
   // ---- entering and leaving ----
@@ -77,22 +56,25 @@ export function createChatView({ link, token, user, showChat, showRooms, failed 
       return false;
     }
     hideBanner();
-    if (room && room.id !== joined.id) link.unsubscribe();
+    link.unsubscribe();
+    closeTimeline();
     room = joined;
     saveRoom(room.id);
     $('room-name').textContent = room.name;
     $('room-id').textContent = room.id;
-    $('log').replaceChildren();
+    const t = new Timeline({ roomId: room.id, token, user, gone: () => { if (timeline === t) exit(); } });
+    timeline = t;
     showChat();
     updateComposer();
     $('message-input').focus();
-    subscribe();
+    t.load().then(() => { if (timeline === t) subscribe(); });
     return true;
   }
 
   // Back to the rooms screen, still a member.
   function exit() {
     link.unsubscribe();
+    closeTimeline();
     room = null;
     forgetRoom();
     showRooms();
@@ -175,7 +157,7 @@ export function createChatView({ link, token, user, showChat, showRooms, failed 
     exit,
     updateComposer,
     // Logged out: forget the room (the link is stopped by then).
-    reset() { room = null; },
+    reset() { closeTimeline(); room = null; },
 
     // ---- from the link's hooks ----
     onConnected(again) {

@@ -1,5 +1,6 @@
 /* link.js - the STOMP link to the relay behind /ws (docs/STOMP.md): transport choice,
- * CONNECT with the REST token, reconnecting, one room subscription, sending.
+ * CONNECT with the REST token, reconnecting with backoff and jitter, one room
+ * subscription (with the recovery headers), sending.
  *
  * Uses the StompJs and SockJS globals that vendor/stomp.umd.min.js and
  * vendor/sockjs.min.js define (the npm packages @stomp/stompjs and sockjs-client). It
@@ -7,7 +8,20 @@
  * constructor, and the caller decides what the page shows. One Link lives as long as
  * the page; start() and stop() begin and end one login's connection. */
 
-const RECONNECT_DELAY_MS = 2000;
+const BACKOFF_FIRST_MS = 500;      // the first retry's step
+const BACKOFF_MAX_MS = 15000;      // the largest step
+
+/* How long to wait before retry number `retry` (0 for the first after a close): the
+ * step doubles from BACKOFF_FIRST_MS up to BACKOFF_MAX_MS, and the wait is half the
+ * step plus a random part of the other half ("equal jitter"). So the pages that lost
+ * the same relay spread out over the next one instead of arriving together, and a
+ * server that stays down is asked less and less often. */
+export function backoffDelay(retry, random = Math.random) {
+  const step = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** Math.min(retry, 20));
+  return step / 2 + random() * (step / 2);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const STOMP_WORDS = {
   unauthorized: 'Your session is no longer valid.',
@@ -67,6 +81,7 @@ export class Link {
     this.connected = false;
     this.everConnected = false;
     this.failedConnects = 0;     // attempts since the last CONNECTED
+    this.attempts = 0;           // connection attempts since start() or the last CONNECTED
     this.sub = null;             // {roomId, handle}
     this.receipts = 0;
   }
@@ -80,8 +95,11 @@ export class Link {
     this.connected = false;
     this.everConnected = false;
     this.failedConnects = 0;
+    this.attempts = 0;
     const client = new window.StompJs.Client({
-      reconnectDelay: RECONNECT_DELAY_MS,
+      // StompJs retries after 1 ms; the real wait (backoffDelay) is in beforeConnect,
+      // which StompJs awaits before every attempt.
+      reconnectDelay: 1,
       connectionTimeout: 10000,
       heartbeatIncoming: 10000,
       heartbeatOutgoing: 10000,
@@ -92,6 +110,10 @@ export class Link {
 
     client.beforeConnect = async (c) => {
       if (!current()) return;
+      if (this.attempts++ > 0) {
+        await sleep(backoffDelay(this.attempts - 2));
+        if (!current()) return;    // stopped meanwhile; StompJs sees it is inactive
+      }
       hooks.status(this.everConnected ? 'reconnecting' : 'connecting');
       c.connectHeaders = { passcode: this.token || '' };
       hooks.transport(await chooseTransport(c));
@@ -102,6 +124,7 @@ export class Link {
       this.connected = true;
       this.everConnected = true;
       this.failedConnects = 0;
+      this.attempts = 0;
       this.sub = null;
       hooks.status('connected');
       hooks.connected(again);
@@ -148,18 +171,29 @@ export class Link {
 
   /* Subscribes to a room while connected and not yet subscribed (else does nothing).
    * onMessage gets each MESSAGE body parsed (a Message object); anything else is
-   * dropped. The RECEIPT tells when the subscription is in place: hooks.subscribed. */
-  subscribe(roomId, onMessage) {
+   * dropped. `since` ({offset, epoch}, the last stored message the caller saw) asks
+   * the relay to replay what came after it (x-since-offset, x-since-epoch). The
+   * RECEIPT tells when the subscription is in place: onReceipt(headers) gets its
+   * headers (x-epoch, x-offset, x-recovered) before any of its messages, then
+   * hooks.subscribed(roomId) is called. */
+  subscribe(roomId, onMessage, { since = null, onReceipt = () => {} } = {}) {
     if (!this.client || !this.connected || this.sub) return;
     const receipt = `sub-${roomId}-${++this.receipts}`;
-    this.client.watchForReceipt(receipt, () => {
-      if (this.sub && this.sub.roomId === roomId) this.hooks.subscribed(roomId);
+    const headers = { receipt };
+    if (since) {
+      headers['x-since-offset'] = String(since.offset);
+      headers['x-since-epoch'] = since.epoch;
+    }
+    this.client.watchForReceipt(receipt, (frame) => {
+      if (!this.sub || this.sub.roomId !== roomId) return;
+      onReceipt(frame.headers || {});
+      this.hooks.subscribed(roomId);
     });
     const handle = this.client.subscribe(`/topic/room/${roomId}`, (frame) => {
       let m;
       try { m = JSON.parse(frame.body); } catch (e) { return; }
       if (m && typeof m === 'object') onMessage(m);
-    }, { receipt });
+    }, headers);
     this.sub = { roomId, handle };
   }
 

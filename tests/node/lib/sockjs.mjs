@@ -86,9 +86,12 @@ export class Stream {
         this.headers = new Promise((resolve, reject) => {
             this.req.on('response', (res) => {
                 this.res = res;
+                // Decode as a stream: a UTF-8 character split between two TCP chunks
+                // must not turn into replacement characters.
+                res.setEncoding('utf8');
                 res.on('data', (d) => {
-                    this.chunks.push({ t: Date.now(), data: d.toString('utf8') });
-                    this.text += d.toString('utf8');
+                    this.chunks.push({ t: Date.now(), data: d });
+                    this.text += d;
                     for (const w of [...this.waiters]) w();
                 });
                 resolve(res);
