@@ -1,6 +1,7 @@
 # Chat system: top-level Makefile.
 #
 #   make run         install what is missing, build, start redis + relay + lighttpd on :8080
+#                    (TLS=1: https and wss on :8443 too, see scripts/tls.sh)
 #   make test        install what is missing, build under ASan/UBSan, run every test
 #   make stop        stop what `make run` started
 #   make fuzz        run the libFuzzer targets (FUZZ_SECONDS each, default 60)
@@ -72,7 +73,7 @@ deps:
 
 run: deps
 	@$(MAKE) --no-print-directory bins
-	@scripts/run.sh
+	@TLS="$(TLS)" scripts/run.sh
 
 stop:
 	@scripts/stop.sh

@@ -15,6 +15,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* s[0..n) percent-decoded into out[cap] (NUL-terminated). -1 on a bad escape, a
+ * decoded NUL or no room. */
+static int pct_decode(const char *s, size_t n, char *out, size_t cap)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '%') {
+            int hi, lo;
+            if (i + 2 >= n) return -1;
+            hi = hexval(s[i + 1]);
+            lo = hexval(s[i + 2]);
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) return -1;
+            c = (char)(hi * 16 + lo);
+            i += 2;
+        }
+        if (j + 1 >= cap) return -1;
+        out[j++] = c;
+    }
+    out[j] = '\0';
+    return 0;
+}
+
 int redis_url_parse(const char *url, redis_url *out)
 {
     memset(out, 0, sizeof *out);
@@ -39,9 +70,9 @@ int redis_url_parse(const char *url, redis_url *out)
     if (at) {
         const char *colon = memchr(p, ':', (size_t)(at - p));
         const char *pw = colon ? colon + 1 : p;
-        size_t n = (size_t)(at - pw);
-        if (n >= sizeof out->password) return -1;
-        memcpy(out->password, pw, n);
+        if (colon && pct_decode(p, (size_t)(colon - p), out->user, sizeof out->user) != 0) return -1;
+        if (pct_decode(pw, (size_t)(at - pw), out->password, sizeof out->password) != 0) return -1;
+        if (out->user[0] && !out->password[0]) return -1;
         p = at + 1;
     }
     const char *slash = strchr(p, '/');
@@ -114,9 +145,9 @@ static int ensure(rconn *c)
     }
     redisSetTimeout(c->ctx, tv);
     redisEnableKeepAlive(c->ctx);
-    redisReply *r = NULL;
-    if (c->url.password[0]) {
-        r = redisCommand(c->ctx, "AUTH %s", c->url.password);
+    int sent;
+    redisReply *r = redis_auth(c->ctx, &c->url, &sent);
+    if (sent) {
         if (!r || r->type == REDIS_REPLY_ERROR) goto fail;
         freeReplyObject(r);
     }
@@ -191,6 +222,46 @@ redisReply *rconn_get_reply(rconn *c)
         return NULL;
     }
     return r;
+}
+
+redisReply *redis_auth(redisContext *c, const redis_url *url, int *sent)
+{
+    *sent = url->password[0] != '\0';
+    if (!*sent) return NULL;
+    if (url->user[0]) return redisCommand(c, "AUTH %s %s", url->user, url->password);
+    return redisCommand(c, "AUTH %s", url->password);
+}
+
+int redis_check(const redis_url *url, int timeout_ms, char *err, size_t errlen)
+{
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    redisContext *c = url->is_unix ? redisConnectUnixWithTimeout(url->host, tv)
+                                   : redisConnectWithTimeout(url->host, url->port, tv);
+    int rc = 0, sent;
+    redisReply *r = NULL;
+    if (!c || c->err) {
+        snprintf(err, errlen, "cannot reach redis: %s", c ? c->errstr : "out of memory");
+        rc = -1;
+        goto out;
+    }
+    redisSetTimeout(c, tv);
+    r = redis_auth(c, url, &sent);
+    if (sent && (!r || r->type == REDIS_REPLY_ERROR)) {
+        snprintf(err, errlen, "redis refused AUTH%s%s: %s", url->user[0] ? " as user " : "",
+                 url->user, r ? r->str : c->errstr);
+        rc = r ? -2 : -1;
+        goto out;
+    }
+    if (r) freeReplyObject(r);
+    r = url->db ? redisCommand(c, "SELECT %d", url->db) : redisCommand(c, "PING");
+    if (!r || r->type == REDIS_REPLY_ERROR) {
+        snprintf(err, errlen, "redis refused %s: %s", url->db ? "SELECT" : "PING", r ? r->str : c->errstr);
+        rc = r ? -2 : -1;
+    }
+out:
+    if (r) freeReplyObject(r);
+    if (c) redisFree(c);
+    return rc;
 }
 
 chat_rc redis_reply_rc(const redisReply *r, const char *what)

@@ -16,12 +16,25 @@ typedef struct redis_url {
     char host[256]; /* or a unix socket path when is_unix */
     int port;
     int db;
-    char password[256];
+    char user[128];     /* ACL user ("" = the default user) */
+    char password[256]; /* "" = no AUTH */
     int is_unix;
 } redis_url;
 
-/* Parse redis://[:password@]host[:port][/db] or unix:///path[?db=N]. 0 or -1. */
+/* Parse redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N]. A bare
+ * "secret@" is a password for the default user, as is ":secret@"; "user:secret@"
+ * names an ACL user. User and password may be percent-encoded. 0 or -1. */
 int redis_url_parse(const char *url, redis_url *out);
+
+/* Connect once, AUTH and SELECT as url says, and PING, within timeout_ms: the
+ * start-up check every program runs. 0 when all is well; -1 when Redis cannot be
+ * reached (not fatal: programs retry later); -2 when Redis answered but refused the
+ * credentials or the db (fatal: retrying cannot help). err gets the reason. */
+int redis_check(const redis_url *url, int timeout_ms, char *err, size_t errlen);
+
+/* Send AUTH for url on c when it has a password (NULL reply or an error reply as
+ * hiredis gives them; NULL reply pointer and 0 when there is nothing to send). */
+redisReply *redis_auth(redisContext *c, const redis_url *url, int *sent);
 
 typedef struct rconn rconn;
 

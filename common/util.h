@@ -20,6 +20,8 @@ char *xstrndup(const char *s, size_t n);
 /* Wall-clock time in Unix milliseconds, and a monotonic clock in milliseconds. */
 int64_t now_ms(void);
 int64_t mono_ms(void);
+/* The monotonic clock in microseconds (latencies). */
+int64_t mono_us(void);
 
 /* Parse a whole decimal string into [min,max]; returns 0 on success, -1 otherwise. */
 int parse_long(const char *s, long min, long max, long *out);

@@ -76,6 +76,7 @@ typedef struct api_req {
     json_object *out;
     const char *out_raw;
     size_t out_raw_len;
+    const char *out_ctype; /* Content-Type of out_raw; NULL: JSON */
     char *out_owned;   /* a body built by the handler, freed with the request */
     char err[200];
     char allow[64];

@@ -211,7 +211,9 @@ int api_http_format(const api_req *req, chat_rc rc, buf *out)
     if (body && !body_len) body_len = strlen(body);
     buf_printf(out, "Status: %d %s\r\n", status, reason(status));
     if (body) {
-        buf_printf(out, "Content-Type: application/json; charset=utf-8\r\nContent-Length: %zu\r\n", body_len);
+        const char *ctype = rc == CHAT_OK && req->out_raw && req->out_ctype ? req->out_ctype
+                                                                            : "application/json; charset=utf-8";
+        buf_printf(out, "Content-Type: %s\r\nContent-Length: %zu\r\n", ctype, body_len);
     }
     buf_puts(out, "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n");
     if (rc == CHAT_EMETHOD && req->allow[0]) buf_printf(out, "Allow: %s\r\n", req->allow);

@@ -11,6 +11,7 @@
 #include "http.h"
 #include "keys.h"
 #include "log.h"
+#include "metrics.h"
 #include "router.h"
 #include "token.h"
 #include "util.h"
@@ -27,15 +28,17 @@ static void usage(FILE *f)
     size_t n;
     const api_route *r = api_routes(&n);
     fprintf(f,
-            "usage: chat-api [--socket PATH|:PORT] [--help]\n"
+            "usage: chat-api [--socket PATH|:PORT] [--check-redis] [--help]\n"
             "\n"
             "The chat REST API as a FastCGI responder. Normally started by lighttpd\n"
             "(fastcgi.server bin-path), which passes the listening socket as stdin;\n"
-            "--socket makes it listen itself instead.\n"
+            "--socket makes it listen itself instead. --check-redis only tries REDIS_URL\n"
+            "once and exits: 1 when Redis refuses the credentials, else 0 (scripts/run.sh\n"
+            "runs it first: lighttpd would otherwise respawn a failing chat-api for ever).\n"
             "\n"
             "Configuration: conf/chat.conf or $CHAT_CONF (KEY = value), overridden by\n"
             "environment variables of the same name:\n"
-            "  REDIS_URL          redis://127.0.0.1:6379/0\n"
+            "  REDIS_URL          redis://127.0.0.1:6379/0  (redis://[[user]:password@]host:port/db)\n"
             "  KEY_PREFIX         chat:\n"
             "  REDIS_TIMEOUT_MS   500      connect and reply timeout\n"
             "  SESSION_TTL        604800   seconds a login token lives\n"
@@ -44,6 +47,7 @@ static void usage(FILE *f)
             "  PWHASH_OPSLIMIT    %llu        argon2id passes (min %llu)\n"
             "  PWHASH_MEMLIMIT    %zu bytes (min %zu)\n"
             "  LOG_LEVEL          info\n"
+            "  API_METRICS_FILE   (FastCGI socket path + .metrics) counters shared by all processes\n"
             "\nRoutes:\n",
             (unsigned long long)crypto_pwhash_OPSLIMIT_INTERACTIVE, (unsigned long long)crypto_pwhash_OPSLIMIT_MIN,
             (size_t)crypto_pwhash_MEMLIMIT_INTERACTIVE, (size_t)crypto_pwhash_MEMLIMIT_MIN);
@@ -75,7 +79,7 @@ static void on_stop(int sig)
 /* Serve the request accepted in fr completely: response written, one log line. */
 static void serve(FCGX_Request *fr, rconn *redis, const api_cfg *cfg)
 {
-    int64_t t0 = mono_ms();
+    int64_t t0 = mono_us();
     api_req req = {.redis = redis, .cfg = cfg};
     api_match m;
     req.method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
@@ -103,23 +107,30 @@ static void serve(FCGX_Request *fr, rconn *redis, const api_cfg *cfg)
         if (rc == CHAT_OK) rc = m.route->handler(&req);
     }
     int status = api_http_send(fr, &req, rc);
+    int64_t us = mono_us() - t0;
+    size_t nroutes;
+    const api_route *routes = api_routes(&nroutes);
+    am_count(m.route ? (size_t)(m.route - routes) : nroutes, status, us);
 
     char path[201];
     size_t plen = strcspn(req.uri, "?#");
     snprintf(path, sizeof path, "%.*s", (int)(plen < 200 ? plen : 200), req.uri);
-    log_info("request", "method=%s path=%s status=%d user=%s peer=%s route=%s error=%s ms=%lld",
+    log_info("request", "method=%s path=%s status=%d user=%s peer=%s route=%s error=%s us=%lld",
              log_q(0, req.method), log_q(1, path), status, req.user_id[0] ? req.user_id : "-", log_q(2, req.peer), m.route ? m.route->name : "-",
-             rc == CHAT_OK ? "-" : api_http_slug(rc), (long long)(mono_ms() - t0));
+             rc == CHAT_OK ? "-" : api_http_slug(rc), (long long)us);
     api_req_clear(&req);
 }
 
 int main(int argc, char **argv)
 {
     const char *listen_on = NULL;
+    int check_only = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;
+        } else if (strcmp(argv[i], "--check-redis") == 0) {
+            check_only = 1;
         } else if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc) {
             listen_on = argv[++i];
         } else {
@@ -148,6 +159,19 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    char why[300];
+    int checked = redis_check(&url, (int)cfg.redis_timeout_ms, why, sizeof why);
+    if (checked == -2) {
+        log_error("start", "problem=%s", log_q(0, why));
+        cfg_reset();
+        return 1;
+    }
+    if (check_only) {
+        if (checked == -1) log_warn("start", "problem=%s", log_q(0, why));
+        cfg_reset();
+        return 0;
+    }
+
     int rc = 1, sock = 0;
     rconn *redis = NULL;
     FCGX_Request fr;
@@ -172,6 +196,7 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    am_init(cfg_str("API_METRICS_FILE", NULL), sock);
     redis = rconn_new(&url, (int)cfg.redis_timeout_ms);
     FCGX_InitRequest(&fr, sock, FCGI_FAIL_ACCEPT_ON_INTR);
     log_info("start", "redis_host=%s redis_port=%d prefix=%s session_ttl=%ld pwhash_ops=%llu pwhash_mem=%zu",
@@ -184,6 +209,7 @@ int main(int argc, char **argv)
     log_info("stop", "reason=shutdown");
     FCGX_Free(&fr, 1);
     api_rooms_cache_free();
+    am_free();
     rconn_free(redis);
     cfg_reset();
     return rc;

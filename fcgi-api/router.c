@@ -1,11 +1,12 @@
 /* router.c - method + path -> handler, with {id} path parameters; see router.h.
  *
  * The table below is the whole REST surface of the contract. Matching is a segment
- * by segment comparison against each pattern (eleven routes: a linear scan is the
+ * by segment comparison against each pattern (a dozen routes: a linear scan is the
  * clearest thing and costs nothing next to a Redis round trip). It does not decode,
  * normalise dot segments, or fold case: a path either is spelled exactly as in the
  * table (plus one optional trailing slash) or it names nothing. */
 #include "router.h"
+#include "metrics.h"
 #include "util.h"
 #include "valid.h"
 
@@ -28,6 +29,7 @@ static const api_route routes[] = {
     {.method = "DELETE", .pattern = "/api/rooms/{id}/members/me", .handler = api_rooms_leave, .name = "rooms.leave", .flags = API_AUTH},
     {.method = "GET", .pattern = "/api/rooms/{id}/messages", .handler = api_rooms_messages, .name = "rooms.messages", .flags = API_AUTH},
     {.method = "GET", .pattern = "/api/health", .handler = api_health, .name = "health", .flags = 0},
+    {.method = "GET", .pattern = "/api/metrics", .handler = api_metrics, .name = "metrics", .flags = 0},
 };
 
 const api_route *api_routes(size_t *n)

@@ -36,6 +36,7 @@ for p in $relay_ports; do backends="$backends ( \"host\" => \"127.0.0.1\", \"por
 {
     echo "var.port = $port"
     echo "var.www = \"$ROOT/www\""
+    echo "var.conf = \"$ROOT/conf\""
     echo "var.state = \"$state\""
     echo "var.api_bin = \"$api_bin\""
     echo "var.api_procs = $procs"

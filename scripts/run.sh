@@ -2,6 +2,7 @@
 # scripts/run.sh - `make run`: start redis (unless one answers at REDIS_URL), RELAYS
 # relays (default 1) and lighttpd with the API on PORT (default 8080), in the
 # foreground. Ctrl-C or `make stop` stops what this started, and nothing else.
+# TLS=1 also serves https and wss on TLS_PORT (default 8443; see scripts/tls.sh).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -21,6 +22,9 @@ export REDIS_URL=$(conf REDIS_URL redis://127.0.0.1:6379/0)
 export KEY_PREFIX=$(conf KEY_PREFIX chat:)
 RELAY_PORT=$(conf RELAY_PORT 8081)
 RELAYS=${RELAYS:-1}
+TLS=${TLS:-0}
+TLS_PORT=$(conf TLS_PORT 8443)
+export TLS_CERT=$(conf TLS_CERT "") TLS_KEY=$(conf TLS_KEY "")
 
 if [ -f "$STATE/run.pids" ]; then
     echo "run: found $STATE/run.pids from an earlier run; stopping it first"
@@ -41,8 +45,9 @@ hostport=${hostport%%/*}
 rhost=${hostport%%:*}
 rport=${hostport##*:}
 [ "$rport" != "$hostport" ] || rport=6379
-if redis-cli -h "$rhost" -p "$rport" ping >/dev/null 2>&1; then
-    echo "run: using the Redis already answering at $REDIS_URL"
+# "Answers" = accepts a connection: a Redis that wants a password does not PONG.
+if (exec 3<>"/dev/tcp/$rhost/$rport") 2>/dev/null; then
+    echo "run: using the Redis already answering at $(echo "$REDIS_URL" | sed -E 's#//[^@/]*@#//***@#')"
 else
     redis-server "$ROOT/conf/redis.conf" --port "$rport" --dir "$STATE" \
         --logfile "$STATE/redis.log" >/dev/null 2>&1 &
@@ -57,18 +62,26 @@ if [ -x "$B/ws-relay/chat-relay" ]; then
         p=$((RELAY_PORT + i))
         RELAY_PORT=$p "$B/ws-relay/chat-relay" >>"$STATE/relay$i.log" 2>&1 &
         echo "$! relay$i" >>"$STATE/run.pids"
-        wait_port "$p" 10 "$!"
+        wait_port "$p" 10 "$!" || { echo "run: relay $i did not start:" >&2; tail -n 1 "$STATE/relay$i.log" >&2; exit 1; }
         relay_ports="$relay_ports $p"
         echo "run: started relay $i on 127.0.0.1:$p (log var/relay$i.log)"
     done
 fi
 
+# Refused Redis credentials: stop here with chat-api's one line, rather than let
+# lighttpd respawn a chat-api that exits at once.
+"$ROOT/$B/fcgi-api/chat-api" --check-redis || { echo "run: chat-api cannot use REDIS_URL (see above)" >&2; exit 1; }
 "$ROOT/scripts/lighttpd-conf.sh" "$STATE" "$PORT" "$relay_ports" "${API_PROCS:-4}" "$ROOT/$B/fcgi-api/chat-api"
+if [ "$TLS" = 1 ]; then
+    "$ROOT/scripts/tls.sh" conf "$STATE" "$TLS_PORT" >>"$STATE/lighttpd.conf"
+fi
 lighttpd -D -f "$STATE/lighttpd.conf" >>"$STATE/lighttpd.out" 2>&1 &
 echo "$! lighttpd" >>"$STATE/run.pids"
 wait_port "$PORT" 10 "$!"
+[ "$TLS" != 1 ] || wait_port "$TLS_PORT" 10 "$!"
 echo
 echo "  Chat is running: http://localhost:$PORT/chat.html"
+[ "$TLS" != 1 ] || echo "  Over TLS:        https://localhost:$TLS_PORT/chat.html (certificate: ${TLS_CERT:-var/tls/cert.pem})"
 echo "  API:             http://localhost:$PORT/api/health"
 echo "  STOMP:           ws://localhost:$PORT/ws/websocket, SockJS: http://localhost:$PORT/ws"
 echo "  Logs in var/. Ctrl-C (or 'make stop' in another shell) stops everything."

@@ -21,6 +21,10 @@
 #
 # Binaries come from $B (default build/asan). Everything lives under DIR: config,
 # logs, pids, sockets. Nothing here depends on a fixed port being free.
+# STACK_LIGHTTPD_EXTRA, when set, is appended to lighttpd's configuration.
+# STACK_REDIS_PASSWORD: Redis requires this password (requirepass); with
+# STACK_REDIS_USER too, only that ACL user (with the password) may log in. REDIS_URL
+# then carries them, percent-encoded.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=${B:-build/asan}
@@ -42,19 +46,35 @@ sanitizer_env() {
 # The ports come from free_port(), which cannot hold them: another process may bind
 # one before our server does. Each start below notices its server exit and retries
 # on a fresh port (a few times), updating DIR/env.
+# The REDIS_URL for port $1, with the credentials of STACK_REDIS_USER/PASSWORD.
+redis_url() {
+    local cred=""
+    if [ -n "${STACK_REDIS_PASSWORD:-}" ]; then
+        cred="$(jq -rn --arg u "${STACK_REDIS_USER:-}" '$u|@uri'):$(jq -rn --arg p "$STACK_REDIS_PASSWORD" '$p|@uri')@"
+    fi
+    echo "redis://${cred}127.0.0.1:$1/0"
+}
+
 start_redis() {
-    local try
+    local try auth=()
+    if [ -n "${STACK_REDIS_USER:-}" ]; then
+        # The least-privilege user docs/OPERATIONS.md recommends.
+        auth=(--user default off --user "$STACK_REDIS_USER" on ">$STACK_REDIS_PASSWORD" "~${KEY_PREFIX:-chat:}*"
+            "&${KEY_PREFIX:-chat:}*" +@read +@write +@pubsub +@scripting +@connection +ping +select -@dangerous)
+    elif [ -n "${STACK_REDIS_PASSWORD:-}" ]; then
+        auth=(--requirepass "$STACK_REDIS_PASSWORD")
+    fi
     for try in 1 2 3; do
         # shellcheck disable=SC1091
         . "$DIR/env"
         redis-server "$ROOT/conf/redis.conf" --port "$REDIS_PORT" --dir "$DIR" --save "" \
-            --logfile "$DIR/redis.log" --pidfile "$DIR/redis.pid" >/dev/null 2>&1 &
+            --logfile "$DIR/redis.log" --pidfile "$DIR/redis.pid" "${auth[@]}" >/dev/null 2>&1 &
         echo $! >"$DIR/redis.pidnum"
         wait_port "$REDIS_PORT" 15 "$!" && return 0
         [ -n "${REDIS_FIXED:-}" ] && break # a restart must keep its port
         REDIS_PORT=$(free_port)
         set_env REDIS_PORT "$REDIS_PORT"
-        set_env REDIS_URL "redis://127.0.0.1:$REDIS_PORT/0"
+        set_env REDIS_URL "$(redis_url "$REDIS_PORT")"
     done
     echo "stack: redis-server did not start (see $DIR/redis.log)" >&2
     return 1
@@ -102,14 +122,15 @@ DIR=$DIR
 PORT=$port
 BASE_URL=http://127.0.0.1:$port
 REDIS_PORT=$redis_port
-REDIS_URL=redis://127.0.0.1:$redis_port/0
+REDIS_URL=$(redis_url "$redis_port")
 RELAY_PORTS="$relay_ports"
 RELAYS=$relays
 KEY_PREFIX=$prefix
 B=$B
 EOT
     # Everything the stack starts reads its configuration from here.
-    export REDIS_URL=redis://127.0.0.1:$redis_port/0 KEY_PREFIX=$prefix PORT=$port
+    REDIS_URL=$(redis_url "$redis_port")
+    export REDIS_URL KEY_PREFIX=$prefix PORT=$port
     export CHAT_CONF=${CHAT_CONF:-$ROOT/conf/chat.conf}
     export LOG_LEVEL=${LOG_LEVEL:-info}
     # Tests use the cheapest password hashing libsodium allows.
@@ -124,6 +145,8 @@ EOT
     local try
     for try in 1 2 3; do
         "$ROOT/scripts/lighttpd-conf.sh" "$DIR" "$port" "$RELAY_PORTS" "$procs" "$B/fcgi-api/chat-api"
+        # Tests may add lighttpd configuration (extra listeners, TLS).
+        [ -z "${STACK_LIGHTTPD_EXTRA:-}" ] || printf '%s\n' "$STACK_LIGHTTPD_EXTRA" >>"$DIR/lighttpd.conf"
         lighttpd -D -f "$DIR/lighttpd.conf" >>"$DIR/lighttpd.out" 2>&1 &
         echo $! >"$DIR/lighttpd.pidnum"
         wait_port "$port" 15 "$!" && break

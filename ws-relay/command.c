@@ -13,6 +13,7 @@
  * (session.c), rooms and presence (rooms.c). */
 #include "command.h"
 #include "session_int.h"
+#include "metrics.h"
 #include "buf.h"
 #include "json.h"
 #include "log.h"
@@ -103,6 +104,7 @@ static void frame_error(sess *s, const stomp_frame *f, chat_rc rc, const char *t
 static bool rate_ok(sess *s, const stomp_frame *f)
 {
     if (rl_take(&s->rl, &sess_config()->send_rate, mono_ms())) return true;
+    if (f->cmd == STOMP_SEND) RM_ADD(rate_limited, 1);
     frame_error(s, f, CHAT_ERATE, "too many frames: this one was dropped");
     return false;
 }
@@ -352,7 +354,12 @@ static void sub_checked(void *ud, chat_rc rc, const store_history *h)
         recover_in in = {.since = o->since, .since_epoch = o->since_epoch, .epoch = h->epoch,
                          .newest = h->offset, .offsets = h->offsets, .n = h->n,
                          .max = sess_config()->recover_max};
-        recovered = recover_ok(&in) && replay_fits(s, su, h);
+        bool complete = recover_ok(&in);
+        recovered = complete && replay_fits(s, su, h);
+        RM_ADD(recoveries[recovered ? RM_REC_RECOVERED
+                          : complete ? RM_REC_TOO_LARGE
+                          : strcmp(o->since_epoch, h->epoch ? h->epoch : "") != 0 ? RM_REC_EPOCH_CHANGED
+                                                                                : RM_REC_INCOMPLETE], 1);
     }
     if (o->receipt) sub_receipt(o, h, recovered);
     if (su->left) {
@@ -477,6 +484,7 @@ static void on_unsubscribe(sess *s, const stomp_frame *f)
 static void send_done(void *ud, chat_rc rc)
 {
     op *o = ud;
+    if (rc == CHAT_OK) RM_ADD(published, 1); /* published, whether or not the sender is still there */
     if (!op_live(o)) goto done;
     if (rc == CHAT_EFORBIDDEN) op_error(o, CHAT_EFORBIDDEN, "not a member of this room");
     else if (rc != CHAT_OK) op_error(o, CHAT_EUNAVAIL, "chat service unavailable, message not sent");
@@ -563,6 +571,7 @@ static void on_send(sess *s, const stomp_frame *f)
 
 void cmd_dispatch(sess *s, const stomp_frame *f)
 {
+    if ((unsigned)f->cmd <= STOMP_CMD_UNKNOWN) RM_ADD(frames_in[f->cmd], 1);
     if (f->cmd == STOMP_CONNECT || f->cmd == STOMP_STOMP) {
         on_connect(s, f);
         return;

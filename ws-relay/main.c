@@ -12,6 +12,7 @@
 #include "command.h"
 #include "keys.h"
 #include "log.h"
+#include "metrics.h"
 #include "pubsub.h"
 #include "rds.h"
 #include "redis.h"
@@ -41,6 +42,9 @@ static void usage(FILE *f)
                "  eventsource), relayed between relays through Redis Pub/Sub.\n"
                "  Configuration: $CHAT_CONF or conf/chat.conf, environment wins;\n"
                "  keys in docs/STOMP.md (RELAY_HOST, RELAY_PORT, REDIS_URL, HEARTBEAT_MS, ...).\n"
+               "  REDIS_URL may carry redis://[[user]:password@]host:port/db; refused credentials\n"
+               "  stop the relay at start-up (exit 1). GET /metrics on the same port serves\n"
+               "  Prometheus metrics to loopback clients (METRICS=0 turns them off).\n"
                "  --port N   listen on port N (overrides RELAY_PORT)\n");
 }
 
@@ -135,6 +139,12 @@ int main(int argc, char **argv)
         log_error("start", "problem=\"libsodium failed to initialise\"");
         return 1;
     }
+    /* Wrong credentials cannot heal by retrying: say so once and stop. An unreachable
+     * Redis is not fatal (rds.c reconnects). */
+    if (redis_check(&url, (int)cfg_int("REDIS_TIMEOUT_MS", 5000, 100, 600000), err, sizeof err) == -2) {
+        log_error("start", "problem=%s", log_q(0, err));
+        return 1;
+    }
     signal(SIGPIPE, SIG_IGN);
 
     sess_conf sc;
@@ -147,6 +157,7 @@ int main(int argc, char **argv)
     /* scripts: before rds_start */
     store_init((size_t)cfg_int("HISTORY_SIZE", 1000, 1, 10000000), sc.redis_timeout_ms);
     sess_init(&sc, store_redis(), cmd_dispatch);
+    rm_init(cfg_int("METRICS", 1, 0, 1) != 0);
     if (rds_start(&loop, &url, ps_events()) != 0 || relay_start(&loop, &rc) != 0) {
         rds_shutdown();
         uv_run(&loop, UV_RUN_DEFAULT);

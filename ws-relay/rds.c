@@ -10,6 +10,7 @@
  * reconnect (the on_sub_up hook decides). */
 #include "rds.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 #include <errno.h>
@@ -63,6 +64,7 @@ typedef struct eval_call {
     rds_reply_cb cb;
     void *ud;
     int script, retried, argc; /* argc includes the three leading slots */
+    int64_t sent_us;           /* mono us, for the latency histogram */
     const char **argv;
     size_t *lens;
     char nkeys[12];
@@ -185,6 +187,7 @@ static void on_connect(const redisAsyncContext *cac, int status)
         /* hiredis frees the context right after this callback */
         log_warn("redis", "conn=%s addr=%s state=down problem=%s", c->name, addr_str(),
                  log_q(0, cac->errstr));
+        RM_ADD(redis_failures[c - R.conn], 1);
         c->ac = NULL;
         c->state = ST_DOWN;
         schedule_retry(c);
@@ -192,6 +195,7 @@ static void on_connect(const redisAsyncContext *cac, int status)
         return;
     }
     int again = c->ever_up;
+    if (again) RM_ADD(redis_reconnects[c - R.conn], 1);
     c->state = ST_UP;
     c->ever_up = 1;
     c->backoff_ms = 0;
@@ -205,6 +209,7 @@ static void on_disconnect(const redisAsyncContext *cac, int status)
     aconn *c = cac->data;
     c->ac = NULL; /* freed by hiredis after this callback */
     c->state = ST_DOWN;
+    if (!R.shutting_down) RM_ADD(redis_failures[c - R.conn], 1);
     if (!R.shutting_down)
         log_warn("redis", "conn=%s addr=%s state=down problem=%s", c->name, addr_str(),
                  log_q(0, status == REDIS_OK ? "closed" : cac->errstr));
@@ -223,6 +228,7 @@ static void conn_start(aconn *c)
         log_warn("redis", "conn=%s addr=%s state=down problem=%s", c->name, addr_str(),
                  log_q(0, ac ? ac->errstr : "out of memory"));
         if (ac) redisAsyncFree(ac);
+        RM_ADD(redis_failures[c - R.conn], 1);
         schedule_retry(c);
         return;
     }
@@ -238,7 +244,9 @@ static void conn_start(aconn *c)
     c->ac = ac;
     c->state = ST_CONNECTING;
     c->connect_started = mono_ms();
-    if (R.url.password[0])
+    if (R.url.password[0] && R.url.user[0])
+        redisAsyncCommand(ac, setup_reply, (void *)(intptr_t)-1, "AUTH %s %s", R.url.user, R.url.password);
+    else if (R.url.password[0])
         redisAsyncCommand(ac, setup_reply, (void *)(intptr_t)-1, "AUTH %s", R.url.password);
     if (R.url.db)
         redisAsyncCommand(ac, setup_reply, (void *)(intptr_t)-1, "SELECT %d", R.url.db);
@@ -306,12 +314,14 @@ int rds_start(uv_loop_t *loop, const redis_url *url, const rds_events *ev)
 typedef struct cmd_call {
     rds_reply_cb cb;
     void *ud;
+    int64_t sent_us; /* mono us, for the latency histogram */
 } cmd_call;
 
 static void cmd_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
     (void)ac;
     cmd_call *call = priv;
+    if (reply) rm_observe(&rm.redis_latency, mono_us() - call->sent_us);
     if (call->cb) call->cb(reply, call->ud);
     free(call);
 }
@@ -322,6 +332,7 @@ chat_rc rds_cmd(rds_reply_cb cb, void *ud, int argc, const char **argv, const si
     cmd_call *call = xmalloc(sizeof *call);
     call->cb = cb;
     call->ud = ud;
+    call->sent_us = rm_on ? mono_us() : 0;
     if (redisAsyncCommandArgv(R.conn[CONN_CMD].ac, cmd_reply, call, argc, argv, lens) != REDIS_OK) {
         free(call);
         return CHAT_EUNAVAIL;
@@ -351,6 +362,7 @@ static void eval_reply(redisAsyncContext *ac, void *reply, void *priv)
     (void)ac;
     redisReply *r = reply;
     eval_call *call = priv;
+    if (r) rm_observe(&rm.redis_latency, mono_us() - call->sent_us);
     if (r && r->type == REDIS_REPLY_ERROR && !call->retried && strncmp(r->str, "NOSCRIPT", 8) == 0) {
         call->retried = 1;
         R.scripts[call->script].sha[0] = '\0';
@@ -374,6 +386,7 @@ chat_rc rds_eval(int script, rds_reply_cb cb, void *ud, int nkeys, int argc,
     call->ud = ud;
     call->script = script;
     call->retried = 0;
+    call->sent_us = rm_on ? mono_us() : 0;
     call->argc = total;
     call->argv = (const char **)(call + 1);
     call->lens = (size_t *)(call->argv + total);

@@ -25,6 +25,7 @@
 #include "buf.h"
 #include "list.h"
 #include "log.h"
+#include "metrics.h"
 #include "peer.h"
 #include "session.h"
 #include "sockjs.h"
@@ -144,7 +145,9 @@ static enum relay_ws_route relay_ws_route(const char *path)
  * (/ws, /ws/info, /ws/{server}/{session}/{transport}) go to sockjs.c; others get 404. */
 static int relay_http(struct lws *wsi, pss *p, const char *path, size_t len)
 {
-    int r = sockjs_http(wsi, p ? &p->sockjs : NULL, path, len);
+    int r = rm_http(wsi, path);
+    if (r != 1) return r;
+    r = sockjs_http(wsi, p ? &p->sockjs : NULL, path, len);
     if (r != 1) return r;
     if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "Not Found")) return -1;
     return lws_http_transaction_completed(wsi) ? -1 : 0;
@@ -163,6 +166,7 @@ static void on_established(struct lws *wsi, pss *p)
     if (sockjs_ws_established(wsi, &p->sockjs, peer)) return; /* a SockJS websocket */
     p->wsi = wsi;
     p->s = sess_new(&ws_ops, wsi, peer);
+    rm_conn_open(RM_T_WEBSOCKET);
 }
 
 /* Take up to WRITE_BATCH bytes of frames from the session and send them as one
@@ -259,6 +263,7 @@ static int relay_cb(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
     case LWS_CALLBACK_CLOSED:
         pending_del(p);
+        if (p->s) rm_conn_close(RM_T_WEBSOCKET);
         if (p->s) sess_transport_gone(p->s, "socket-closed");
         p->s = NULL;
         return 0;

@@ -13,6 +13,7 @@
 #include "rooms.h"
 #include "buf.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 #include "strmap.h"
 #include "util.h"
@@ -64,6 +65,8 @@ void rooms_init(const rooms_hooks *h, unsigned grace, const relay_store *st)
     grace_ms = grace;
     store = st;
 }
+
+size_t rooms_count(void) { return rooms_idx.count; }
 
 /* ---- the room life cycle ----------------------------------------------------------- */
 
@@ -239,6 +242,7 @@ void rooms_attach(sub *su, const char *room_id, const char *user_id, const char 
     su->room = r;
     list_add(&r->subs, &su->rnode);
     r->nsubs++;
+    RM_ADD(subscriptions, 1);
     su->ru = ru_get(r, user_id, name);
     su->pending = pending;
     su->left = false;
@@ -261,6 +265,7 @@ void rooms_detach(sub *su)
     list_del(&su->rnode);
     su->room = NULL;
     r->nsubs--;
+    RM_ADD(subscriptions, -1);
     room_user *ru = su->ru;
     su->ru = NULL;
     if (su->pending) {
@@ -299,6 +304,10 @@ void rooms_on_message(const char *room_id, size_t id_len, const char *body, size
     list_for_each_safe(n, &r->subs) hooks.deliver(list_entry(n, sub, rnode), m);
     r->holds--;
     msg_shared_unref(m);
+    if (rm_on) {
+        int64_t ts = rm_body_ts(body, len);
+        if (ts > 0) rm_observe(&rm.deliver_latency, (now_ms() - ts) * 1000);
+    }
     room_sync(r);
 }
 

@@ -68,6 +68,9 @@ typedef void (*rooms_ready_cb)(void *ud, chat_rc rc);
  * grace_ms: PRESENCE_GRACE_MS, how long a user's last local subscription to a room
  * must stay ended before LEAVE is published (0: at once). */
 void rooms_init(const rooms_hooks *h, unsigned grace_ms, const struct relay_store *store);
+/* Rooms in the index (local subscribers, waiters or a pending confirmation): the
+ * relay's rooms gauge (metrics.c). */
+size_t rooms_count(void);
 
 /* Make sure the room's channel is subscribed here before a subscription attaches.
  * CHAT_OK: it is, attach now (synchronously). CHAT_AGAIN: cb(ud, rc) is called once

@@ -10,6 +10,7 @@
  * Deliberately not here: sockets and framing (the transport), Redis connections
  * (rds.c), rooms (rooms.c). */
 #include "session_int.h"
+#include "metrics.h"
 #include "buf.h"
 #include "list.h"
 #include "log.h"
@@ -187,6 +188,8 @@ static bool queue_fits(const sess *s, size_t n)
 static void slow_consumer(sess *s)
 {
     if (s->state >= SS_CLOSING) return;
+    RM_ADD(slow_dropped, 1);
+    RM_ADD(errors[CHAT_EUNAVAIL], 1);
     outq_clear(&s->q);
     for (sub *su = s->subs; su; su = su->snext) outq_clear(&su->held);
     s->held_bytes = 0;
@@ -210,6 +213,7 @@ static void sess_deliver(sub *su, msg_shared *m)
         slow_consumer(s);
         return;
     }
+    RM_ADD(deliveries, 1);
     if (su->pending) { /* sent after its RECEIPT (sess_sub_release_held) */
         outq_push_shared(&su->held, su->prefix, su->prefix_len, m);
         s->held_bytes += su->prefix_len + m->len;
@@ -256,7 +260,9 @@ void sess_receipt_for(sess *s, const stomp_frame *f)
 enum sess_out sess_out_take(sess *s, buf *out)
 {
     if (s->state == SS_GONE) return SESS_OUT_CLOSE;
+    size_t before = out->len;
     if (outq_pop(&s->q, out)) {
+        RM_ADD(bytes_out, out->len - before);
         s->last_tx = mono_ms();
         s->hb_due = false;
         return SESS_OUT_FRAME;
@@ -266,6 +272,7 @@ enum sess_out sess_out_take(sess *s, buf *out)
         s->hb_due = false;
         s->last_tx = mono_ms();
         buf_putc(out, '\n');
+        RM_ADD(bytes_out, 1);
         return SESS_OUT_FRAME;
     }
     return SESS_OUT_NONE;
@@ -323,6 +330,7 @@ static void error_frame(sess *s, chat_rc rc, const char *receipt, size_t rlen, c
 {
     if (s->state >= SS_CLOSING) return;
     error_log(s, rc, text, closes);
+    if ((unsigned)rc <= CHAT_EINTERNAL) RM_ADD(errors[rc], 1);
     buf b;
     buf_init(&b, 0);
     msg_error_frame(&b, rc, receipt, rlen, text);

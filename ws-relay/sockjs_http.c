@@ -20,6 +20,7 @@
 #include "sockjs_conn.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "peer.h"
 #include "sockjs_frame.h"
 #include "util.h"
@@ -277,6 +278,9 @@ static void start_receiver(sockjs_conn *c, const sockjs_path *sp)
             return;
         }
         if (c->cookie_path[0]) memcpy(c->set_cookie, sockjs_sess_cookie(sj), sizeof c->set_cookie);
+        sockjs_sess_set_transport(sj, sp->transport == SOCKJS_T_XHR_STREAMING ? RM_T_SOCKJS_XHR_STREAMING
+                                      : sp->transport == SOCKJS_T_EVENTSOURCE  ? RM_T_SOCKJS_EVENTSOURCE
+                                                                               : RM_T_SOCKJS_XHR);
         log_debug("sockjs-open", "sockjs=%.*s transport=%s", (int)sp->session_len, sp->session,
                   sockjs_transport_name(sp->transport));
     }

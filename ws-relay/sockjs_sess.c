@@ -16,6 +16,7 @@
 #include "sockjs_sess.h"
 #include "cfg.h"
 #include "log.h"
+#include "metrics.h"
 #include "session.h"
 #include "sockjs_frame.h"
 #include "sockjs_path.h"
@@ -44,6 +45,7 @@ struct sockjs_sess {
     bool paused;                 /* the engine asked us to stop feeding input */
     bool resume_due;             /* held xhr_send bodies to be fed (deferred) */
     int close_code;
+    int mtransport;              /* enum rm_transport, for the connection gauges */
     const char *close_reason;    /* static string */
     int64_t last_tx;             /* mono ms of the last frame sent (heart-beat) */
     int64_t detached_since;      /* mono ms the last receiver went away */
@@ -188,6 +190,7 @@ sockjs_sess *sockjs_sess_create(const char *id, size_t len, const char *peer)
     if (id && (len == 0 || len > SOCKJS_SESSION_MAX || table.count >= conf.max_sessions))
         return NULL;
     sockjs_sess *sj = xcalloc(1, sizeof *sj);
+    sj->mtransport = -1; /* none until sockjs_sess_set_transport */
     list_init(&sj->held);
     if (id) {
         memcpy(sj->id, id, len);
@@ -208,11 +211,18 @@ sockjs_sess *sockjs_sess_create(const char *id, size_t len, const char *peer)
  * Held xhr_send requests are answered 404. */
 static void sess_free(sockjs_sess *sj)
 {
+    if (sj->mtransport >= 0) rm_conn_close((enum rm_transport)sj->mtransport);
     list_del(&sj->pend);
     while (!list_empty(&sj->held)) ops.release(unhold_first(sj), NULL);
     if (sj->in_table) strmap_del(&table, sj->id, sj->id_len);
     list_del(&sj->all);
     free(sj);
+}
+
+void sockjs_sess_set_transport(sockjs_sess *sj, int rm_transport)
+{
+    sj->mtransport = rm_transport;
+    rm_conn_open((enum rm_transport)rm_transport);
 }
 
 const char *sockjs_sess_cookie(const sockjs_sess *sj) { return sj->cookie; }

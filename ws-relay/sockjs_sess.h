@@ -83,6 +83,9 @@ sockjs_sess *sockjs_sess_find(const char *id, size_t len);
 /* A new session with a new STOMP session for peer; in the table under id when id is
  * not NULL (websocket transport: NULL). NULL when the table is full. */
 sockjs_sess *sockjs_sess_create(const char *id, size_t len, const char *peer);
+/* Record the transport sj was opened with (enum rm_transport, metrics.h) and count it
+ * as open until the session is freed. Once per session, right after create. */
+void sockjs_sess_set_transport(sockjs_sess *sj, int rm_transport);
 /* The binding cookie of an HTTP session (SOCKJS_COOKIE_LEN characters). */
 const char *sockjs_sess_cookie(const sockjs_sess *sj);
 /* Whether a request from address peer carrying binding cookie cookie ("" when none)

@@ -15,6 +15,7 @@
 #include "sockjs_ws.h"
 #include "sockjs_conn.h"
 #include "sockjs_frame.h"
+#include "metrics.h"
 #include "util.h"
 
 #include <string.h>
@@ -34,6 +35,7 @@ void sockjs_ws_open(struct lws *wsi, void **slot, const char *peer)
     sockjs_conn *c = sockjs_conn_new(wsi, SOCKJS_K_WS);
     *slot = c;
     sockjs_sess *sj = sockjs_sess_create(NULL, 0, peer);
+    sockjs_sess_set_transport(sj, RM_T_SOCKJS_WEBSOCKET);
     (void)sockjs_sess_attach(sj, &c->link, &unused); /* a new session: always attaches */
 }
 

@@ -16,6 +16,8 @@
 #   connections      idle subscribed sessions: relay RSS at 1k, 10k, 50k and the most
 #                    this machine allows; bytes per session
 #   REST             GET /api/rooms, POST /api/rooms/{id}/members vs a static file (wrk)
+#   metrics cost     flat-out fan-out on one relay with METRICS=1 and METRICS=0,
+#                    alternating run by run (the ratio must stay >= 0.98)
 #   peer             RabbitMQ 3.10 Web-STOMP with the same load generator (fan-out,
 #                    latency, bytes per connection), started here and stopped here
 # Each figure is the median of $RUNS independent runs (own connections and users),
@@ -246,6 +248,27 @@ if [ "$HAVE_RELAY" = 1 ] && stack_start one-relay; then
     syscalls_count "$(relay_pid 0)" 2 "$WORK/relay-fanout.syscalls"
     wait "$LGP"
     stack_stop
+fi
+
+# ---- 1b. the cost of metrics: flat-out fan-out with counting on and off ---------------------
+# Fresh stacks, alternating on/off run by run so drift on the machine hits both alike.
+if [ "$HAVE_RELAY" = 1 ]; then
+    for ((i = 1; i <= RUNS; i++)); do
+        for m in 1 0; do
+            export METRICS=$m
+            stack_start "metrics$m" || { unset METRICS; continue; }
+            unset METRICS
+            say "metrics=$m run $i/$RUNS"
+            # shellcheck disable=SC2086
+            "${LG[@]}" --mode pubsub --url "$(relay_url 0)" --redis "$REDIS_URL" --prefix "$KEY_PREFIX" \
+                --subs "$SUBS" --pubs "$PUBS" --window "$WINDOW" --warmup "$WARMUP" --duration "$DURATION" \
+                --drain 3 --rate 0 --pid "relay=$(relay_pid 0)" >>"$RAW/metrics$m.txt" 2>>"$RAW/metrics$m.err"
+            note_cmd "METRICS=$m loadgen --mode pubsub ... --rate 0"
+            stack_stop
+        done
+    done
+    split_phases metrics1
+    split_phases metrics0
 fi
 
 # ---- 2. RabbitMQ Web-STOMP, same load generator -----------------------------------------

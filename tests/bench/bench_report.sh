@@ -83,6 +83,10 @@ write_report() {
     fi
     md "| concurrent sessions on one relay | ≥ 50,000 | $(int "$max_ready") | $(verdict "$max_ready" 50000 ge)$fdnote |"
     md "| RSS per idle session at 50,000 | ≤ 4 KiB (4,096 B) | $(int "$our_bpc") B at $(int "$bpc_at") sessions | $(verdict "$our_bpc" 4096 le) |"
+    local m_on m_off
+    m_on=$(median metrics1.flat delivered_per_s)
+    m_off=$(median metrics0.flat delivered_per_s)
+    md "| fan-out with metrics on / off (METRICS=1 vs 0) | ≥ 0.98 | $(ratio "$m_on" "$m_off" 3) ($(int "$m_on") / $(int "$m_off") MESSAGE/s) | $(verdict "$(ratio "$m_on" "$m_off" 4)" 0.98 ge) |"
     md "| GET /api/rooms vs lighttpd static file | ≥ 20 % | $(ratio "$rooms_rps" "$(awk -v s="${static_rps:-0}" 'BEGIN { print s / 100 }')" 1) % | $(verdict "$(ratio "$rooms_rps" "$static_rps" 4)" 0.2 ge) |"
     md "" "What stands in the way of each missed target, from the profiles below, is in [Reading](#reading-of-the-committed-run)." ""
 

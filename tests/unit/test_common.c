@@ -174,20 +174,27 @@ static void test_cfg(void **state)
 
 static void test_redis_url(void **state)
 {
-    const struct { int line; const char *url; int ok; const char *host; int port, db, is_unix; const char *pw; } rows[] = {
-        {__LINE__, "redis://127.0.0.1:6379/0", 1, "127.0.0.1", 6379, 0, 0, ""},
-        {__LINE__, "redis://localhost", 1, "localhost", 6379, 0, 0, ""},
-        {__LINE__, "redis://h:7000/3", 1, "h", 7000, 3, 0, ""},
-        {__LINE__, "redis://:secret@h:7000", 1, "h", 7000, 0, 0, "secret"},
-        {__LINE__, "redis://user:pw@h/2", 1, "h", 6379, 2, 0, "pw"},
-        {__LINE__, "unix:///tmp/r.sock", 1, "/tmp/r.sock", 6379, 0, 1, ""},
-        {__LINE__, "unix:///tmp/r.sock?db=4", 1, "/tmp/r.sock", 6379, 4, 1, ""},
-        {__LINE__, "http://h", 0, NULL, 0, 0, 0, NULL},
-        {__LINE__, "redis://", 0, NULL, 0, 0, 0, NULL},
-        {__LINE__, "redis://h:0", 0, NULL, 0, 0, 0, NULL},
-        {__LINE__, "redis://h:99999", 0, NULL, 0, 0, 0, NULL},
-        {__LINE__, "redis://h:12x", 0, NULL, 0, 0, 0, NULL},
-        {__LINE__, "redis://h/x", 0, NULL, 0, 0, 0, NULL},
+    const struct { int line; const char *url; int ok; const char *host; int port, db, is_unix; const char *pw, *user; } rows[] = {
+        {__LINE__, "redis://127.0.0.1:6379/0", 1, "127.0.0.1", 6379, 0, 0, "", ""},
+        {__LINE__, "redis://localhost", 1, "localhost", 6379, 0, 0, "", ""},
+        {__LINE__, "redis://h:7000/3", 1, "h", 7000, 3, 0, "", ""},
+        {__LINE__, "redis://:secret@h:7000", 1, "h", 7000, 0, 0, "secret", ""},
+        {__LINE__, "redis://secret@h:7000", 1, "h", 7000, 0, 0, "secret", ""},
+        {__LINE__, "redis://user:pw@h/2", 1, "h", 6379, 2, 0, "pw", "user"},
+        {__LINE__, "redis://chat%40app:p%3Aw%40rd@h/1", 1, "h", 6379, 1, 0, "p:w@rd", "chat@app"},
+        {__LINE__, "redis://u:p@ss@h", 1, "h", 6379, 0, 0, "p@ss", "u"}, /* the last @ ends the password */
+        {__LINE__, "redis://user:@h", 0, NULL, 0, 0, 0, NULL, NULL},     /* a user needs a password */
+        {__LINE__, "redis://u:p%zz@h", 0, NULL, 0, 0, 0, NULL, NULL},
+        {__LINE__, "redis://u:p%4@h", 0, NULL, 0, 0, 0, NULL, NULL},
+        {__LINE__, "redis://u:p%00@h", 0, NULL, 0, 0, 0, NULL, NULL},
+        {__LINE__, "unix:///tmp/r.sock", 1, "/tmp/r.sock", 6379, 0, 1, "", ""},
+        {__LINE__, "unix:///tmp/r.sock?db=4", 1, "/tmp/r.sock", 6379, 4, 1, "", ""},
+        {__LINE__, "http://h", 0, NULL, 0, 0, 0, NULL, NULL},
+        {__LINE__, "redis://", 0, NULL, 0, 0, 0, NULL, NULL},
+        {__LINE__, "redis://h:0", 0, NULL, 0, 0, 0, NULL, NULL},
+        {__LINE__, "redis://h:99999", 0, NULL, 0, 0, 0, NULL, NULL},
+        {__LINE__, "redis://h:12x", 0, NULL, 0, 0, 0, NULL, NULL},
+        {__LINE__, "redis://h/x", 0, NULL, 0, 0, 0, NULL, NULL},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         redis_url u;
@@ -195,9 +202,9 @@ static void test_redis_url(void **state)
         if ((rc == 0) != rows[i].ok) fail_msg("row at line %d: rc %d", rows[i].line, rc);
         if (!rows[i].ok) continue;
         if (strcmp(u.host, rows[i].host) || u.port != rows[i].port || u.db != rows[i].db ||
-            u.is_unix != rows[i].is_unix || strcmp(u.password, rows[i].pw))
-            fail_msg("row at line %d: host=%s port=%d db=%d unix=%d pw=%s", rows[i].line, u.host,
-                     u.port, u.db, u.is_unix, u.password);
+            u.is_unix != rows[i].is_unix || strcmp(u.password, rows[i].pw) || strcmp(u.user, rows[i].user))
+            fail_msg("row at line %d: host=%s port=%d db=%d unix=%d pw=%s user=%s", rows[i].line, u.host,
+                     u.port, u.db, u.is_unix, u.password, u.user);
     }
 }
 

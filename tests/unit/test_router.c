@@ -37,6 +37,8 @@ static void test_match(void **state)
         {__LINE__, "POST", "/api/rooms/abc123/members", CHAT_OK, "rooms.join", "abc123", NULL},
         {__LINE__, "DELETE", "/api/rooms/abc123/members/me", CHAT_OK, "rooms.leave", "abc123", NULL},
         {__LINE__, "GET", "/api/health", CHAT_OK, "health", NULL, NULL},
+        {__LINE__, "GET", "/api/metrics", CHAT_OK, "metrics", NULL, NULL},
+        {__LINE__, "POST", "/api/metrics", CHAT_EMETHOD, NULL, NULL, "GET"},
 
         /* wrong method on a known path: 405 with every method the path allows */
         {__LINE__, "GET", "/api/users", CHAT_EMETHOD, NULL, NULL, "POST"},
@@ -138,13 +140,14 @@ static void test_table(void **state)
 {
     size_t n;
     const api_route *r = api_routes(&n);
-    assert_int_equal(n, 12);
+    assert_int_equal(n, 13);
     for (size_t i = 0; i < n; i++) {
         assert_non_null(r[i].method);
         assert_non_null(r[i].pattern);
         assert_non_null(r[i].handler);
         assert_non_null(r[i].name);
-        bool open = !strcmp(r[i].name, "users.signup") || !strcmp(r[i].name, "sessions.login") || !strcmp(r[i].name, "health");
+        bool open = !strcmp(r[i].name, "users.signup") || !strcmp(r[i].name, "sessions.login") ||
+                    !strcmp(r[i].name, "health") || !strcmp(r[i].name, "metrics");
         bool body = !strcmp(r[i].name, "users.signup") || !strcmp(r[i].name, "sessions.login") || !strcmp(r[i].name, "rooms.create");
         if (open == !!(r[i].flags & API_AUTH)) fail_msg("route %s: auth flag wrong", r[i].name);
         if (body != !!(r[i].flags & API_BODY)) fail_msg("route %s: body flag wrong", r[i].name);
