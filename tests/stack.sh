@@ -60,7 +60,7 @@ start_redis() {
     if [ -n "${STACK_REDIS_USER:-}" ]; then
         # The least-privilege user docs/OPERATIONS.md recommends.
         auth=(--user default off --user "$STACK_REDIS_USER" on ">$STACK_REDIS_PASSWORD" "~${KEY_PREFIX:-chat:}*"
-            "&${KEY_PREFIX:-chat:}*" +@read +@write +@pubsub +@scripting +@connection +ping +select -@dangerous)
+            "&${KEY_PREFIX:-chat:}*" +@read +@write +@pubsub +@scripting +@connection +ping +select +time -@dangerous)
     elif [ -n "${STACK_REDIS_PASSWORD:-}" ]; then
         auth=(--requirepass "$STACK_REDIS_PASSWORD")
     fi
