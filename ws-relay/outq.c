@@ -71,17 +71,6 @@ void outq_clear(outq *q)
     q->bytes = 0;
 }
 
-void outq_move(outq *dst, outq *src)
-{
-    if (!src->head) return;
-    if (dst->tail) dst->tail->next = src->head;
-    else dst->head = src->head;
-    dst->tail = src->tail;
-    dst->bytes += src->bytes;
-    src->head = src->tail = NULL;
-    src->bytes = 0;
-}
-
 void outq_move_if(outq *dst, outq *src, bool (*keep)(const msg_shared *m, void *ctx), void *ctx)
 {
     outq_item *it = src->head, *next;

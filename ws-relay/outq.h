@@ -30,8 +30,6 @@ void outq_push_shared(outq *q, const char *prefix, size_t plen, msg_shared *m);
 /* Append the oldest frame's bytes to out and drop it from the queue. Returns false
  * when the queue is empty. */
 bool outq_pop(outq *q, struct buf *out);
-/* Append every frame of src to dst, in order; src is left empty. */
-void outq_move(outq *dst, outq *src);
 /* Append the frames of src for which keep(shared tail, ctx) is true to dst, in order,
  * and drop the others (frames without a shared tail are kept); src is left empty. */
 void outq_move_if(outq *dst, outq *src, bool (*keep)(const msg_shared *m, void *ctx), void *ctx);

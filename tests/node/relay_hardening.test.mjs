@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useStack } from './lib/stack.mjs';
-import { Api, raw, useClients, sleep, until, frame } from './lib/client.mjs';
+import { Api, raw, rawMember, useClients, sleep, until, frame } from './lib/client.mjs';
 import { newSession, openStream, connectFrame, messagesOf, useStreams, request } from './lib/sockjs.mjs';
 
 // A small outgoing queue so that "does not read" is reached with little traffic.
@@ -24,14 +24,7 @@ const relayLog = () => readFileSync(join(stack.dir, 'relay0.log'), 'utf8');
 const relayPid = () => Number(readFileSync(join(stack.dir, 'relay0.pid'), 'utf8').trim());
 const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 
-async function member(url, wsOptions = {}) {
-    const { room, users: [u] } = await api.roomWith(1);
-    const r = await raw(url, { wsOptions });
-    await r.connect(u.token);
-    r.sendFrame('SUBSCRIBE', { id: 's0', destination: `/topic/room/${room.id}`, receipt: 'sub-0' });
-    await r.receipt('sub-0');
-    return { room, u, r };
-}
+const member = (url, wsOptions) => rawMember(api, url, wsOptions);
 
 test('permessage-deflate is not negotiated; pipelined 4 KB frames from a deflate client cannot abort the relay', { timeout: 60000 }, async () => {
     const pid = relayPid();

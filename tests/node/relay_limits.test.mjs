@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useStack } from './lib/stack.mjs';
-import { Api, raw, useClients, frame, sleep } from './lib/client.mjs';
+import { Api, raw, rawMember, useClients, frame, sleep } from './lib/client.mjs';
 
 const stack = useStack();
 useClients();
@@ -14,14 +14,7 @@ const SEND_DEST = '/app/chat.sendMessage';
 const chat = (roomId, message) => JSON.stringify({ roomId, message });
 
 // A member connected and subscribed (raw): {room, u, r}.
-async function member(url = stack.relayUrl(0), wsOptions = {}) {
-    const { room, users: [u] } = await api.roomWith(1);
-    const r = await raw(url, { wsOptions });
-    await r.connect(u.token);
-    r.sendFrame('SUBSCRIBE', { id: 's0', destination: `/topic/room/${room.id}`, receipt: 'sub-0' });
-    await r.receipt('sub-0');
-    return { room, u, r };
-}
+const member = (url = stack.relayUrl(0), wsOptions) => rawMember(api, url, wsOptions);
 
 const isChat = (text) => (f) => f.command === 'MESSAGE' && JSON.parse(f.body).type === 'CHAT' && JSON.parse(f.body).message === text;
 

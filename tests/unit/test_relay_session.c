@@ -61,7 +61,7 @@ static struct {
     /* room r1's history: epoch, offsets 1..seq, the newest HIST_MAX bodies kept */
     char epoch[24];
     int64_t seq;
-    char *hist[HIST_MAX + 1]; /* hist[k] is offset seq - k ... simpler: by offset % */
+    char *hist[HIST_MAX + 1]; /* the body of offset o at hist[o % (HIST_MAX + 1)] */
 } F;
 
 static char *hist_get(int64_t off) { return off > F.seq - HIST_MAX && off >= 1 ? F.hist[off % (HIST_MAX + 1)] : NULL; }

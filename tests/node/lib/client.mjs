@@ -531,6 +531,17 @@ export async function raw(url, { protocols = ['v12.stomp'], wsOptions = {}, name
     return r;
 }
 
+// A fresh user in a fresh room, connected raw at url and subscribed to the room (with
+// its RECEIPT): {room, u, r}.
+export async function rawMember(api, url, wsOptions = {}) {
+    const { room, users: [u] } = await api.roomWith(1);
+    const r = await raw(url, { wsOptions });
+    await r.connect(u.token);
+    r.sendFrame('SUBSCRIBE', { id: 's0', destination: `/topic/room/${room.id}`, receipt: 'sub-0' });
+    await r.receipt('sub-0');
+    return { room, u, r };
+}
+
 export class RawStomp {
     constructor(url, protocols, wsOptions, name) {
         this.name = name;
