@@ -10,6 +10,7 @@ APT_PKGS=(
     build-essential pkg-config clang libclang-rt-14-dev
     libfcgi-dev libhiredis-dev libjson-c-dev libwebsockets-dev libwebsockets-evlib-uv
     libsodium-dev libuv1-dev libcmocka-dev
+    libsqlite3-dev sqlite3 libpq-dev postgresql libmagic-dev libvips-dev libvips-tools
     lighttpd lighttpd-mod-openssl lighttpd-modules-lua openssl redis-server redis-tools prometheus
     curl jq python3 iproute2 chromium
     fonts-noto-cjk
