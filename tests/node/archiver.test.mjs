@@ -226,7 +226,7 @@ function suite(backend) {
         test('Redis restarted (and emptied) while the archiver runs: it recreates its group and goes on', { timeout: 60000 }, async () => {
             const m0 = await metrics();
             await stack.redisStop();
-            await sleep(1500);
+            await sleep(500);
             await stack.redisStart();
             // Redis came back empty (the test stack keeps no data): new user, room, messages.
             const { room, users: [u] } = await api.roomWith(1);
