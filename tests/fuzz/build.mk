@@ -22,7 +22,7 @@ FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_B)/fuzz_%)
 $(FUZZ_B)/fuzz_stomp: ws-relay/stomp.c ws-relay/stomp.h
 $(FUZZ_B)/fuzz_sockjs: ws-relay/sockjs_frame.c ws-relay/sockjs_frame.h common/valid.c
 $(FUZZ_B)/fuzz_sockjs_path: ws-relay/sockjs_path.c ws-relay/sockjs_path.h
-$(FUZZ_B)/fuzz_archiver_feed: archiver/feed.c archiver/feed.h common/json.c common/log.c
+$(FUZZ_B)/fuzz_archiver_feed: archiver/feed.c archiver/feed.h common/json.c common/log.c common/valid.c
 $(FUZZ_B)/fuzz_archiver_feed: FUZZ_CFLAGS += -Iarchive -Iarchiver
 $(FUZZ_B)/fuzz_archiver_feed: FUZZ_LIBS := -ljson-c
 
