@@ -82,8 +82,8 @@ history_sections() {
             md "| history writes $([ $h = 1 ] && echo on || echo off) | **$(int "$(median "history$h.flat" delivered_per_s)")** | $(spread_int "history$h.flat" delivered_per_s) | $(int "$(median "history$h.flat" publish_per_s)") | $(int "$(median "history$h.flat" lost)") | $(fix 0 "$(median "history$h.flat" cpu.relay)") / $(fix 0 "$(median "history$h.flat" cpu.redis)") | $(fix 0 "$(median "history$h.flat" other.cpu)") | $(count "history$h.flat") |"
         done
         md "" "On / off: **$(ratio "$h_on" "$h_off" 3)** (target ≥ 0.9). Stream entries left in Redis after each run (a check that" \
-            "the switch does what it says): on $(sed -n 's/^history1 stream_entries=//p' "$RAW/history1.check" 2>/dev/null | tr '\n' ' ')," \
-            "off $(sed -n 's/^history0 stream_entries=//p' "$RAW/history0.check" 2>/dev/null | tr '\n' ' ')." ""
+            "the switch does what it says): on $(sed -n 's/^history1 stream_entries=//p' "$RAW/history1.check" 2>/dev/null | paste -sd/ -)," \
+            "off $(sed -n 's/^history0 stream_entries=//p' "$RAW/history0.check" 2>/dev/null | paste -sd/ -)." ""
     fi
     if [ -s "$RAW/mix.txt" ] || [ -s "$RAW/rabbit-mix.txt" ]; then
         local our their
@@ -94,7 +94,8 @@ history_sections() {
             "100-byte texts to it on a fixed **open-loop** schedule (message j due at j / rate, round-robin over the rooms;" \
             "latency counted from the *scheduled* send time, so a server or loadgen that falls behind shows as latency" \
             "rather than as a lower send rate). Each step runs ${WARMUP} s + ${DURATION} s and multiplies the rate by $MIX_FACTOR" \
-            "(ours from $(int "$MIX_RATE0") SEND/s, RabbitMQ from $(int "$MIX_RABBIT_RATE0")) until a step does not hold: MESSAGE/s in the window" \
+            "(ours from $(int "$MIX_RATE0") SEND/s, RabbitMQ from $(int "$MIX_RABBIT_RATE0"); divides it when the first step does not hold)" \
+            "until a step does not hold: MESSAGE/s in the window" \
             "below 95 % of the offered, a message lost, or p99 above $MIX_MAX_P99_MS ms; one more step between the last two" \
             "refines the ceiling. The latency row is a separate step at half the ceiling. Every delivery is checked (from" \
             "the receiver's room, per-sender order, and for ours room offsets exactly +1): \"check errors\" must be 0." \

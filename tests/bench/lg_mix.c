@@ -241,34 +241,36 @@ int lg_bench_mix(lg_ctx *ctx, const lg_mix_opts *o, FILE *out)
     fprintf(stderr, "loadgen: %zu of %zu sessions ready in %zu rooms, %zu failed, in %.2f s\n", ctx->ready, m.n,
             o->rooms, ctx->failed, setup_s);
 
-    /* Step up until a step does not hold, then once between the last two. */
+    /* Step up until a step does not hold (or down until one holds, when the first
+     * does not), then once between the last two. */
     double ok_rate = 0, bad_rate = 0, rate = o->rate0;
-    size_t i = 0, nsteps = 0;
+    size_t nsteps = 0;
     step st;
-    for (; i < o->max_steps; i++) {
-        nsteps++;
+    while (nsteps < o->max_steps) {
         run_step(ctx, &m, rate, o->duration_s, &st);
-        fprintf(out, "step mode=mix step=%zu", i);
+        fprintf(out, "step mode=mix step=%zu", nsteps++);
         print_step(out, ctx, &m, &st);
         fputc('\n', out);
         fflush(out);
-        if (!st.held) {
+        if (st.held) {
+            ok_rate = rate;
+            if (bad_rate > 0) break;
+            rate *= o->factor;
+        } else {
             bad_rate = rate;
-            break;
+            if (ok_rate > 0) break;
+            rate /= o->factor;
         }
-        ok_rate = rate;
-        rate *= o->factor;
     }
-    if (ok_rate > 0 && bad_rate > 0 && ++i < o->max_steps) {
-        nsteps++;
+    if (ok_rate > 0 && bad_rate > 0 && nsteps < o->max_steps) {
         rate = sqrt(ok_rate * bad_rate);
         run_step(ctx, &m, rate, o->duration_s, &st);
-        fprintf(out, "step mode=mix step=%zu", i);
+        fprintf(out, "step mode=mix step=%zu", nsteps++);
         print_step(out, ctx, &m, &st);
         fputc('\n', out);
         if (st.held) ok_rate = rate;
     }
-    const char *limit = bad_rate > 0 ? "step-did-not-hold" : "max-steps";
+    const char *limit = ok_rate > 0 && bad_rate > 0 ? "step-did-not-hold" : "max-steps";
     /* Latency at half the ceiling (or at the first step's rate, when none held). */
     double half = ok_rate > 0 ? ok_rate / 2 : o->rate0;
     run_step(ctx, &m, half, o->duration_s, &st);

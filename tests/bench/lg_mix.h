@@ -7,8 +7,9 @@
  * includes any time the message waited behind a late loadgen or server (no
  * coordinated omission). The rate is stepped up by a factor until a step does not
  * hold (deliveries during the window below min_delivered of what was offered, a
- * message lost, or p99 above max_p99_ms), refined once between the last step that held
- * and the first that did not, and the latency is then measured at half that ceiling.
+ * message lost, or p99 above max_p99_ms) -- or down, when the first step does not
+ * hold, until one does -- refined once between the last step that held and the one
+ * that did not, and the latency is then measured at half that ceiling.
  * Every delivery is checked: it must come from a member of the receiver's room, in
  * per-sender order, and (our relay) with room offsets exactly +1 each time.
  *
