@@ -423,7 +423,7 @@ mix_run() {
     rm -f "$RAW/$set.try"
 }
 MIX_ARGS=(--mode mix --rooms "$MIX_ROOMS" --room-size 10 --factor "$MIX_FACTOR" --max-steps 14
-    --max-p99-ms "$MIX_MAX_P99_MS" --warmup "$WARMUP" --duration "$DURATION" --drain 2 --concurrency 256)
+    --max-p99-ms "$MIX_MAX_P99_MS" --settle 3 --warmup "$WARMUP" --duration "$DURATION" --drain 2 --concurrency 256)
 if [ "$HAVE_RELAY" = 1 ] && want mix; then
     for ((i = 1; i <= MIX_RUNS; i++)); do
         stack_start "mix$i" || break

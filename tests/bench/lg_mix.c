@@ -240,6 +240,7 @@ int lg_bench_mix(lg_ctx *ctx, const lg_mix_opts *o, FILE *out)
     double setup_s = (double)(lg_now_ns() - t_setup) / NS;
     fprintf(stderr, "loadgen: %zu of %zu sessions ready in %zu rooms, %zu failed, in %.2f s\n", ctx->ready, m.n,
             o->rooms, ctx->failed, setup_s);
+    lg_run_for(ctx, o->settle_s);
 
     /* Step up until a step does not hold (or down until one holds, when the first
      * does not), then once between the last two. */

@@ -27,6 +27,7 @@ typedef struct lg_mix_opts {
     size_t rooms, room_size;
     double rate0, factor;    /* first step's SEND/s (all sessions together), growth per step */
     size_t max_steps;        /* steps at most, refinement included */
+    double settle_s;         /* pause after set-up (a broker may still be busy with it) */
     double warmup_s, duration_s, drain_s;
     double min_delivered;    /* a step holds when MESSAGE/s >= this share of the offered */
     double max_p99_ms;       /* ... and its p99 stays at or below this */

@@ -82,7 +82,8 @@ static void usage(FILE *f)
           "        MESSAGE/s below --min-delivered (0.95) of the\n"
           "        offered, a loss, or p99 above --max-p99-ms (250); then one step between the\n"
           "        last two (--max-steps 12 in all) and the latency at half the ceiling\n"
-          "        --warmup S (1) --duration S (3) --drain S (2)   per step\n"
+          "        --warmup S (1) --duration S (3) --drain S (2)   per step; --settle S (1)\n"
+          "        once after the set-up\n"
           "storm:  --rooms R (100) --room-size K (10) --missed M (100) --timeout S (60): K x R\n"
           "        sessions subscribe, disconnect, miss M messages per room, reconnect at once\n"
           "        with x-since-offset/x-since-epoch; time and server CPU until all caught up\n"
@@ -360,7 +361,7 @@ int main(int argc, char **argv)
     } else if (is_mix) {
         lg_mix_opts o = {.rooms = f.rooms, .room_size = f.room_size,
                          .rate0 = f.nphases && f.phases[0].rate > 0 ? f.phases[0].rate : 1000, .factor = f.factor,
-                         .max_steps = f.max_steps, .warmup_s = f.warmup, .duration_s = f.duration,
+                         .max_steps = f.max_steps, .settle_s = f.settle, .warmup_s = f.warmup, .duration_s = f.duration,
                          .drain_s = f.drain, .min_delivered = f.min_delivered, .max_p99_ms = f.max_p99_ms,
                          .concurrency = f.concurrency, .watch = &f.watch};
         rc = lg_bench_mix(&ctx, &o, stdout) == 0 ? 0 : 1;

@@ -116,7 +116,7 @@ sum() { grep -E '^(step|result) ' <<<"$2" | sed -n "s/.* $1=\([0-9]*\).*/\1/p" |
 # 4. The many-rooms mix, tiny: 20 rooms of 3, two open-loop steps and the half step.
 # Speed cannot fail it (every step "holds"); wrong counts, order or offsets do.
 out=$(timeout 60 "$LOADGEN" --mode mix "${COMMON[@]}" --pid "redis=$(cat "$DIR/redis.pidnum")" --rooms 20 --room-size 3 \
-    --rate 60 --max-steps 2 --min-delivered 0 --max-p99-ms 1000000 --warmup 0.2 --duration 0.6 --drain 3 2>"$DIR/loadgen4.err")
+    --rate 60 --max-steps 2 --settle 0 --min-delivered 0 --max-p99-ms 1000000 --warmup 0.2 --duration 0.6 --drain 3 2>"$DIR/loadgen4.err")
 rc=$?
 echo "# ${out//$'\n'/ | }"
 line=$(grep '^result ' <<<"$out" | tail -1)
