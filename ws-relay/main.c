@@ -159,7 +159,8 @@ int main(int argc, char **argv)
     size_t hsize = (size_t)cfg_int("HISTORY_SIZE", 1000, 1, 10000000);
     if (cfg_int("HISTORY_WRITES", 1, 0, 1) == 0) {
         hsize = 0;
-        log_warn("config", "key=HISTORY_WRITES problem=\"0: messages are not stored (benchmark only; no history, no recovery)\"");
+        log_warn("config", "key=HISTORY_WRITES problem=\"0: messages are not stored (benchmark only; "
+                           "no history, no recovery)\"");
     }
     store_init(hsize, sc.redis_timeout_ms);
     sess_init(&sc, store_redis(), cmd_dispatch);

@@ -149,8 +149,10 @@ static void send_round(lg_ctx *ctx, storm *s, size_t count, uint32_t *seq)
         if (c->state != LG_ST_READY) continue;
         for (size_t k = 0; k < count; k++) {
             int tl = snprintf(text, sizeof text, "lg %zu %" PRIu32 " %" PRIu64 " storm", r, ++seq[r], lg_now_ns());
-            int bl = snprintf(body, sizeof body, "{\"roomId\":\"%s\",\"message\":\"%.*s\"}", ctx->users.room[r], tl, text);
-            size_t fl = lg_stomp_send(frame, sizeof frame, "/app/chat.sendMessage", "application/json", body, (size_t)bl);
+            int bl = snprintf(body, sizeof body, "{\"roomId\":\"%s\",\"message\":\"%.*s\"}", ctx->users.room[r],
+                              tl, text);
+            size_t fl =
+                lg_stomp_send(frame, sizeof frame, "/app/chat.sendMessage", "application/json", body, (size_t)bl);
             lg_send_stomp(ctx, c, frame, fl);
         }
     }
