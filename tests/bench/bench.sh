@@ -9,7 +9,7 @@
 #                                        tests/bench/NOTES.md); measures nothing
 #   BENCH_SECTIONS="mix storm" BENCH_OUT=FILE tests/bench/bench.sh   only these sections
 #                                        (fanout metrics history rabbit two conns rest
-#                                        mix storm); the others' tables stay empty, so
+#                                        mix storm archiver); the others' tables stay empty, so
 #                                        write to another file than docs/BENCHMARKS.md
 #
 # Measures, on private stacks (tests/stack.sh) pinned to $SERVER_CPUS while every
@@ -20,9 +20,6 @@
 #   connections      idle subscribed sessions: relay RSS at 1k, 10k, 50k and the most
 #                    this machine allows; bytes per session
 #   REST             GET /api/rooms, POST /api/rooms/{id}/members vs a static file (wrk)
-#   archiver         chat-archiver's throughput into SQLite and PostgreSQL from a feed
-#                    pre-filled with ARCHIVE_N messages (tests/bench/archiver.sh), next to
-#                    the relay's SEND ceiling (1 subscriber, flat out)
 #   metrics cost     flat-out fan-out on one relay with METRICS=1 and METRICS=0,
 #                    alternating run by run (the ratio must stay >= 0.98)
 #   history cost     the same with HISTORY_WRITES=1 and 0 (the ratio must stay >= 0.9)
@@ -32,6 +29,9 @@
 #   reconnect storm  1,000 sessions (100 rooms x 10) each missing 100 messages come
 #                    back at once with x-since-offset: time until all caught up, relay
 #                    and Redis CPU over it
+#   archiver         chat-archiver's throughput into SQLite and PostgreSQL from a feed
+#                    pre-filled with ARCHIVE_N messages (tests/bench/archiver.sh), next to
+#                    the relay's SEND ceiling (1 subscriber, flat out)
 #   peer             RabbitMQ 3.10 Web-STOMP with the same load generator (fan-out,
 #                    latency, bytes per connection), started here and stopped here
 # Each figure is the median of $RUNS independent runs (own connections and users),
