@@ -126,6 +126,7 @@ REDIS_URL=$(redis_url "$redis_port")
 RELAY_PORTS="$relay_ports"
 RELAYS=$relays
 KEY_PREFIX=$prefix
+FILES_DIR=${FILES_DIR:-$DIR/files}
 B=$B
 EOT
     # Everything the stack starts reads its configuration from here.
@@ -133,6 +134,8 @@ EOT
     export REDIS_URL KEY_PREFIX=$prefix PORT=$port
     export CHAT_CONF=${CHAT_CONF:-$ROOT/conf/chat.conf}
     export LOG_LEVEL=${LOG_LEVEL:-info}
+    # Uploaded files stay inside the stack's directory.
+    export FILES_DIR=${FILES_DIR:-$DIR/files}
     # Tests use the cheapest password hashing libsodium allows.
     export PWHASH_OPSLIMIT=${PWHASH_OPSLIMIT:-1} PWHASH_MEMLIMIT=${PWHASH_MEMLIMIT:-8192}
     start_redis
