@@ -27,6 +27,10 @@ int media_init(void)
                   log_q(0, magic ? magic_error(magic) : "magic_open failed"));
         return -1;
     }
+    /* libmagic reads up to this much of a file (its default is 7 MiB): the types we
+     * care about are decided by their first bytes, and the buffer is per call. */
+    size_t bytes_max = 1 << 20;
+    magic_setparam(magic, MAGIC_PARAM_BYTES_MAX, &bytes_max);
     if (VIPS_INIT("chat-api") != 0) {
         log_error("start", "problem=\"libvips did not start\" detail=%s", log_q(0, vips_error_buffer()));
         return -1;

@@ -16,6 +16,9 @@
 #   connections      idle subscribed sessions: relay RSS at 1k, 10k, 50k and the most
 #                    this machine allows; bytes per session
 #   REST             GET /api/rooms, POST /api/rooms/{id}/members vs a static file (wrk)
+#   files            a 10 MiB download through the API (X-Sendfile) vs the same file
+#                    static (ratio >= 0.9); 1 and 25 MiB uploads: time, chat-api peak RSS
+#                    (tests/bench/files.sh)
 #   metrics cost     flat-out fan-out on one relay with METRICS=1 and METRICS=0,
 #                    alternating run by run (the ratio must stay >= 0.98)
 #   peer             RabbitMQ 3.10 Web-STOMP with the same load generator (fan-out,
@@ -361,6 +364,12 @@ if stack_start rest --api-procs "$API_PROCS"; then
     profile_report rest-rooms
     stack_stop
 fi
+
+# ---- 6. files: a 10 MiB download through the API vs static, upload time and memory -----------
+say "files"
+B="$B" RUNS="$RUNS" WRK_DURATION="$WRK_DURATION" SERVER_CPUS="$SERVER_CPUS" LOADGEN_CPUS="$LOADGEN_CPUS" \
+    "$ROOT/tests/bench/files.sh" "$RAW" >/dev/null 2>>"$RAW/files.err" || say "files: failed (see $RAW/files.err)"
+note_cmd "tests/bench/files.sh [OUT_DIR]   (a 10 MiB download via the API vs static; 1 and 25 MiB uploads)"
 
 ELAPSED=$(($(date +%s) - T0))
 # What the report needs besides the raw results, so that it can be rewritten later.

@@ -161,6 +161,9 @@ write_report() {
     done
     md ""
 
+    # Files (tests/bench/files.sh writes its own section).
+    [ -s "$RAW/files.md" ] && md "$(cat "$RAW/files.md")" ""
+
     md "## Redis ceilings" "" "The same private redis-server the relays use (pinned with them); \`redis-benchmark\` on the" \
         "load generator's CPU, 50 clients, pipeline 16, 100-byte payloads." ""
     md "| measurement | per second | spread |" "| --- | --- | --- |"
