@@ -88,6 +88,10 @@ write_report() {
     m_off=$(median metrics0.flat delivered_per_s)
     md "| fan-out with metrics on / off (METRICS=1 vs 0) | ≥ 0.98 | $(ratio "$m_on" "$m_off" 3) ($(int "$m_on") / $(int "$m_off") MESSAGE/s) | $(verdict "$(ratio "$m_on" "$m_off" 4)" 0.98 ge) |"
     md "| GET /api/rooms vs lighttpd static file | ≥ 20 % | $(ratio "$rooms_rps" "$(awk -v s="${static_rps:-0}" 'BEGIN { print s / 100 }')" 1) % | $(verdict "$(ratio "$rooms_rps" "$static_rps" 4)" 0.2 ge) |"
+    local f_static f_api
+    f_static=$(median files static_rps download)
+    f_api=$(median files api_rps download)
+    [ -n "$f_api" ] && md "| 10 MiB download through the API (X-Sendfile) vs the same file static | ≥ 0.9 | $(ratio "$f_api" "$f_static" 2) | $(verdict "$(ratio "$f_api" "$f_static" 4)" 0.9 ge) |"
     md "" "What stands in the way of each missed target, from the profiles below, is in [Reading](#reading-of-the-committed-run)." ""
 
     md "## Fan-out" "" "One room, $(int "$SUBS") subscribers, $PUBS publishers, 100-byte message texts, flat out: each publisher" \
