@@ -27,6 +27,9 @@ api POST /api/rooms "$(body_json name other)" "$ET"
 OTHER=$(echo "$BODY" | jq -r .id)
 
 uri() { jq -rn --arg s "$1" '$s|@uri'; }
+# The system's python3 (a version manager's shim on PATH costs half a second a call).
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
 # up FILE NAME TOKEN [ROOM]: upload; sets STATUS, BODY (raw), FID
 up() {
     raw POST "/api/rooms/${4:-$R}/files?name=$(uri "$2")" -H "Authorization: Bearer $3" --data-binary "@$1"
@@ -75,7 +78,7 @@ check "an image with alpha: PNG thumbnail, not enlarged (120x90)" \
     test "$(header content-type)|$(vipsheader "$W/got" | sed -n 's/^[^:]*: \([0-9]*x[0-9]*\) .*/\1/p')" = "image/png|120x90"
 
 # EXIF (here a description standing in for GPS data) never reaches the thumbnail
-python3 - "$W/img.jpg" "$W/exif.jpg" <<'EOF'
+"$PY" - "$W/img.jpg" "$W/exif.jpg" <<'EOF'
 import struct, sys
 jpg = open(sys.argv[1], 'rb').read()
 desc = b'GPS-SECRET-MARKER-48.8584N\0'
@@ -162,7 +165,9 @@ name_ok() {
     get "/api/files/$FID" "$BT"
     local cd star fallback
     cd=$(header content-disposition)
-    star=$(python3 -c 'import sys,urllib.parse; v=sys.argv[1].split("filename*=UTF-8'"''"'",1)[1]; print(urllib.parse.unquote(v, errors="strict"), end="")' "$cd")
+    star=${cd#*filename\*=UTF-8\'\'}
+    [[ $star =~ ^[A-Za-z0-9%!#\$\&+.^_\`\|~-]*$ ]] || star="(not only attr-chars: $star)"
+    star=$(printf '%b' "${star//%/\\x}")
     fallback=$(echo "$cd" | sed -n 's/^attachment; filename="\(.*\)"; filename\*=.*/\1/p')
     if [ "$star" = "$1" ] && [ -n "$fallback" ] && [[ $fallback != *[\"\\]* ]] && [[ $(echo "$cd" | wc -l) = 1 ]] &&
         [[ $fallback =~ ^[\ -~]+$ ]]; then
@@ -257,7 +262,7 @@ check "... under its own name" bash -c "grep -q 'theirs.bin' <<<'$HEADERS'"
 expect_raw_error "each only for its own room's members" 403 forbidden GET "/api/files/$F2" -H "Authorization: Bearer $A"
 
 # ---- a decompression bomb and a corrupt image ---------------------------------------------------------
-python3 - "$W/bomb.png" <<'EOF'
+"$PY" - "$W/bomb.png" <<'EOF'
 import struct, sys, zlib
 w = h = 30000
 def chunk(t, d): return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
@@ -272,7 +277,7 @@ up "$W/bomb.png" "bomb.png" "$A"
 check "a decompression bomb is stored ($STATUS)" test "$STATUS" = 201
 jq_check "... as image/png without a thumbnail" '.type == "image/png" and (has("thumbUrl") or has("width") | not)'
 check "the API logged why: too many pixels" grep -q 'event=thumbnail result=none why="too many pixels"' "$STACK_DIR/lighttpd.out"
-python3 - "$W/img.png" "$W/corrupt.png" <<'EOF'
+"$PY" - "$W/img.png" "$W/corrupt.png" <<'EOF'
 import sys
 b = bytearray(open(sys.argv[1], 'rb').read())
 for i in range(60, len(b) - 20): b[i] ^= 0x5a
