@@ -25,7 +25,7 @@ void store_init(size_t hsize, unsigned redis_timeout_ms)
 {
     timeout_ms = redis_timeout_ms;
     snprintf(history_size, sizeof history_size, "%zu", hsize);
-    sc_send = rds_script_add(script_send);
+    sc_send = rds_script_add(hsize ? script_send : script_send_nohistory);
     sc_sub_check = rds_script_add(script_sub_check);
     sc_presence = rds_script_add(script_presence);
     sc_reassert = rds_script_add(script_presence_reassert);

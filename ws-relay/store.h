@@ -82,7 +82,8 @@ typedef struct relay_store {
 } relay_store;
 
 /* Register the relay's scripts with rds.c; call once before rds_start().
- * history_size: HISTORY_SIZE, the stored messages kept per room; redis_timeout_ms:
+ * history_size: HISTORY_SIZE, the stored messages kept per room, or 0 for no history
+ * writes at all (HISTORY_WRITES=0, the history on/off benchmark only); redis_timeout_ms:
  * REDIS_TIMEOUT_MS, after which a SEND not yet run by Redis must never run. */
 void store_init(size_t history_size, unsigned redis_timeout_ms);
 /* The table over the real Redis connections (rds.c). */
