@@ -50,6 +50,8 @@ size_t keys_room_epoch(char *b, size_t c, const char *id) { return fmt(b, c, "%s
 size_t keys_archive_feed(char *b, size_t c) { return fmt(b, c, "%sarchive", key_prefix); }
 size_t keys_login_fail(char *b, size_t c, const char *email, const char *addr) { return fmt(b, c, "%slogin-fail:%s:%s", key_prefix, email, addr); }
 size_t keys_rooms_version(char *b, size_t c) { return fmt(b, c, "%srooms-version", key_prefix); }
+size_t keys_file(char *b, size_t c, const char *id) { return fmt(b, c, "%sfile:%s", key_prefix, id); }
+size_t keys_blob(char *b, size_t c, const char *sha) { return fmt(b, c, "%sblob:%s", key_prefix, sha); }
 size_t keys_chan_room(char *b, size_t c, const char *id) { return fmt(b, c, "%sroom:%s", key_prefix, id); }
 size_t keys_chan_revoked(char *b, size_t c) { return fmt(b, c, "%srevoked", key_prefix); }
 size_t keys_chan_left(char *b, size_t c) { return fmt(b, c, "%sleft", key_prefix); }

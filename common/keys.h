@@ -24,6 +24,11 @@
  *   P login-fail:{email}:{addr}  string counter with a TTL (failed logins from one address)
  *   P rooms-version        string, set to a fresh value by every room create, join and
  *                          leave (validates the API's cached first page of GET /api/rooms)
+ *   P file:{id}            hash  id roomId name size type uploaderId createdAt blob
+ *                          [width height thumb] json (the File document as the API
+ *                          answered the upload; the relay copies it into FILE messages)
+ *   P blob:{sha256hex}     set   ids of the files whose bytes are that blob (a blob in
+ *                          FILES_DIR is only ever removed when this set is empty)
  *   channel P room:{id}    Pub/Sub, one MESSAGE body (JSON) per message
  *   channel P revoked      Pub/Sub, sha256hex of each token revoked by logout
  *   channel P left         Pub/Sub, "{roomId} {userId}" when a user leaves a room over
@@ -52,6 +57,8 @@ size_t keys_room_epoch(char *buf, size_t cap, const char *room_id);
 size_t keys_archive_feed(char *buf, size_t cap);
 size_t keys_login_fail(char *buf, size_t cap, const char *email, const char *addr);
 size_t keys_rooms_version(char *buf, size_t cap);
+size_t keys_file(char *buf, size_t cap, const char *file_id);
+size_t keys_blob(char *buf, size_t cap, const char *sha256_hex);
 size_t keys_chan_room(char *buf, size_t cap, const char *room_id);
 size_t keys_chan_revoked(char *buf, size_t cap);
 size_t keys_chan_left(char *buf, size_t cap);

@@ -220,3 +220,15 @@ const char script_history[] =
     "  for i = #r, 1, -1 do out[#out + 1] = r[i][2][2] end\n"
     "end\n"
     "return out\n";
+
+/* ---- API: files ---------------------------------------------------------------------- */
+
+/* KEYS: room members, file, blob. ARGV: user id, then field/value pairs of the file
+ * hash (an even number of them). -1 when the user is not a member (nothing written);
+ * else 1. In one step the file record and the blob's reference to it, so a blob with
+ * an empty reference set is never one a file points at. */
+const char script_file_create[] =
+    "if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return -1 end\n"
+    "redis.call('HSET', KEYS[2], unpack(ARGV, 2))\n"
+    "redis.call('SADD', KEYS[3], redis.call('HGET', KEYS[2], 'id'))\n"
+    "return 1\n";

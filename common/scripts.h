@@ -26,5 +26,6 @@ extern const char script_room_join[];
 extern const char script_room_leave[];
 extern const char script_rooms_page[];
 extern const char script_history[];
+extern const char script_file_create[];
 
 #endif

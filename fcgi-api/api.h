@@ -30,6 +30,7 @@
 #define API_PAGE_MAX 100
 #define API_VERSION_LEN 27 /* rooms version values this API writes (at most) */
 #define API_VERSION_MAX 64 /* longest rooms version a page cache accepts */
+#define API_FILE_NAME_MAX_CP 255 /* file names: 1..255 code points */
 
 /* Read once at start (main.c) from cfg_* and never changed afterwards. */
 typedef struct api_cfg {
@@ -39,11 +40,16 @@ typedef struct api_cfg {
     unsigned long long pw_ops; /* PWHASH_OPSLIMIT */
     size_t pw_mem;             /* PWHASH_MEMLIMIT bytes */
     long redis_timeout_ms;     /* REDIS_TIMEOUT_MS */
+    long long file_max;        /* FILE_MAX bytes per uploaded file */
+    long long pixels_max;      /* FILE_PIXELS_MAX: larger images get no thumbnail */
+    const char *files_dir;     /* FILES_DIR, absolute (owned by main.c) */
 } api_cfg;
 
 /* Route flags. API_ROOMS_VERSION: api_auth() also reads the rooms version (for the
- * room list's page cache) in the same Redis command as the session. */
-enum { API_AUTH = 1, API_BODY = 2, API_ROOMS_VERSION = 4 };
+ * room list's page cache) in the same Redis command as the session. API_FILE: the
+ * body is a file of up to FILE_MAX bytes that the handler reads itself, in chunks,
+ * with api_body_read() (http.c checks only its length first). */
+enum { API_AUTH = 1, API_BODY = 2, API_ROOMS_VERSION = 4, API_FILE = 8 };
 
 /* One request. Everything in it is owned by it and released by api_req_clear(),
  * except redis and cfg (owned by main.c) and the FastCGI strings method, path and
@@ -57,6 +63,8 @@ typedef struct api_req {
     char params[API_PARAMS_MAX][API_ID_MAX + 1];
     size_t nparams;
     json_object *body; /* parsed body for API_BODY routes, else NULL */
+    void *body_in;        /* API_FILE routes: the body stream (http.c's business) */
+    long long body_len;   /* API_FILE routes: Content-Length, or -1 when not given */
     rconn *redis;
     const api_cfg *cfg;
 
@@ -78,6 +86,10 @@ typedef struct api_req {
     size_t out_raw_len;
     const char *out_ctype; /* Content-Type of out_raw; NULL: JSON */
     char *out_owned;   /* a body built by the handler, freed with the request */
+    /* A file lighttpd sends (X-Sendfile): its absolute path and the header lines
+     * (each ending in CRLF) to send with it; both owned, NULL when not a file. */
+    char *out_sendfile;
+    char *out_headers;
     char err[200];
     char allow[64];
     long retry_after;
@@ -93,6 +105,12 @@ chat_rc api_reply(api_req *req, int status, json_object *body);
 /* Set a success response whose body is the ready JSON text body[0..len), which must
  * stay valid until the response is written (req does not own it). */
 chat_rc api_reply_raw(api_req *req, int status, const char *body, size_t len);
+/* Answer with the file at path (absolute, inside FILES_DIR), sent by lighttpd, with
+ * the extra header lines headers ("Name: value\r\n"...); both are copied. */
+chat_rc api_reply_sendfile(api_req *req, const char *path, const char *headers);
+/* API_FILE routes: read up to cap bytes of the body into dst. Returns the count, 0 at
+ * its end, -1 on a read error. Defined in http.c. */
+long api_body_read(api_req *req, char *dst, size_t cap);
 /* Release what req owns and zero it (safe to call twice). */
 void api_req_clear(api_req *req);
 
@@ -113,6 +131,9 @@ chat_rc api_rooms_join(api_req *req);
 chat_rc api_rooms_leave(api_req *req);
 chat_rc api_rooms_messages(api_req *req); /* history.c */
 chat_rc api_health(api_req *req);
+chat_rc api_files_upload(api_req *req); /* files.c */
+chat_rc api_files_get(api_req *req);
+chat_rc api_files_thumb(api_req *req);
 
 /* Free the room list's page cache (rooms.c), at exit so leak checks stay clean. */
 void api_rooms_cache_free(void);

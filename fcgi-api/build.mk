@@ -11,12 +11,17 @@ API_MAIN_OBJ := $(B)/fcgi-api/main.o
 API_LIB := $(B)/libapi.a
 API_BIN := $(B)/fcgi-api/chat-api
 
+# Uploads: libvips (thumbnails) and libmagic (types) for the files modules.
+VIPS_CFLAGS := $(shell pkg-config --cflags vips 2>/dev/null)
+VIPS_LIBS := $(shell pkg-config --libs vips 2>/dev/null) -lmagic
+$(B)/fcgi-api/media.o: CFLAGS += $(VIPS_CFLAGS)
+
 $(API_LIB): $(filter-out $(API_MAIN_OBJ),$(API_OBJS))
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(API_BIN): $(API_MAIN_OBJ) $(API_LIB) $(COMMON_LIB)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(API_MAIN_OBJ) $(API_LIB) $(COMMON_LIB) $(LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(API_MAIN_OBJ) $(API_LIB) $(COMMON_LIB) $(LIBS) $(VIPS_LIBS)
 
 ALL_BINS += $(API_BIN)

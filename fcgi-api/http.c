@@ -99,10 +99,24 @@ chat_rc api_reply_raw(api_req *req, int status, const char *body, size_t len)
     return CHAT_OK;
 }
 
+chat_rc api_reply_sendfile(api_req *req, const char *path, const char *headers)
+{
+    json_object_put(req->out);
+    req->out = NULL;
+    free(req->out_sendfile);
+    free(req->out_headers);
+    req->status = 200;
+    req->out_sendfile = xstrdup(path);
+    req->out_headers = xstrdup(headers ? headers : "");
+    return CHAT_OK;
+}
+
 void api_req_clear(api_req *req)
 {
     free(req->out_owned);
     req->out_owned = NULL;
+    free(req->out_sendfile);
+    free(req->out_headers);
     json_object_put(req->body);
     json_object_put(req->out);
     memset(req, 0, sizeof *req);
@@ -154,7 +168,16 @@ bool api_http_is_json(const char *ct)
 chat_rc api_http_read_body(FCGX_Request *fr, api_req *req, unsigned route_flags)
 {
     size_t len;
-    chat_rc rc = api_http_check_length(FCGX_GetParam("CONTENT_LENGTH", fr->envp), API_BODY_MAX, &len);
+    const char *cl = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
+    if (route_flags & API_FILE) {
+        chat_rc frc = api_http_check_length(cl, (size_t)req->cfg->file_max, &len);
+        if (frc == CHAT_ETOOLARGE) return api_fail(req, frc, "the file is larger than FILE_MAX (%lld bytes)", req->cfg->file_max);
+        if (frc != CHAT_OK) return api_fail(req, frc, "Content-Length is not a number");
+        req->body_in = fr->in;
+        req->body_len = cl && *cl ? (long long)len : -1;
+        return CHAT_OK;
+    }
+    chat_rc rc = api_http_check_length(cl, API_BODY_MAX, &len);
     if (rc == CHAT_ETOOLARGE) return api_fail(req, rc, "the request body is larger than %d bytes", API_BODY_MAX);
     if (rc != CHAT_OK) return api_fail(req, rc, "Content-Length is not a number");
     if (!(route_flags & API_BODY)) return CHAT_OK;
@@ -180,6 +203,37 @@ chat_rc api_http_read_body(FCGX_Request *fr, api_req *req, unsigned route_flags)
     return CHAT_OK;
 }
 
+long api_body_read(api_req *req, char *dst, size_t cap)
+{
+    if (!req->body_in) return 0;
+    int n = FCGX_GetStr(dst, cap > (1 << 30) ? 1 << 30 : (int)cap, req->body_in);
+    if (n < 0 || FCGX_GetError(req->body_in) != 0) return -1;
+    return n;
+}
+
+void api_http_drain(FCGX_Request *fr)
+{
+    char sink[65536];
+    while (FCGX_GetStr(sink, (int)sizeof sink, fr->in) > 0) {}
+}
+
+/* Append path to out as X-Sendfile wants it: lighttpd percent-decodes the value, so
+ * everything but unreserved characters and '/' is percent-encoded. */
+static void put_sendfile_path(buf *out, const char *path)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+            *p == '/' || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
+            buf_putc(out, (char)*p);
+        } else {
+            buf_putc(out, '%');
+            buf_putc(out, hex[*p >> 4]);
+            buf_putc(out, hex[*p & 15]);
+        }
+    }
+}
+
 /* The JSON error document for rc; the caller puts it. */
 static json_object *error_doc(chat_rc rc, const char *msg)
 {
@@ -198,6 +252,16 @@ int api_http_format(const api_req *req, chat_rc rc, buf *out)
     json_object *err = NULL;
     const char *body = NULL;
     size_t body_len = 0;
+    if (rc == CHAT_OK && req->out_sendfile) {
+        /* No body: lighttpd replaces it with the file (and answers Range, ETag and
+         * conditional requests itself). */
+        buf_puts(out, "Status: 200 OK\r\nX-Sendfile: ");
+        put_sendfile_path(out, req->out_sendfile);
+        buf_puts(out, "\r\n");
+        buf_puts(out, req->out_headers ? req->out_headers : "");
+        buf_puts(out, "X-Content-Type-Options: nosniff\r\n\r\n");
+        return 200;
+    }
     if (rc == CHAT_OK) {
         status = req->status ? req->status : 200;
         if (status != 204 && req->out) body = json_compact(req->out);

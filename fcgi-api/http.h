@@ -30,9 +30,15 @@ int api_http_status(chat_rc rc);
 const char *api_http_slug(chat_rc rc);
 
 /* For API_BODY routes: check length (413 before reading), content type (415), read
- * at most API_BODY_MAX bytes, parse one JSON object (400) into req->body. For other
- * routes only the length is checked; the body is ignored. */
+ * at most API_BODY_MAX bytes, parse one JSON object (400) into req->body. For
+ * API_FILE routes: check the length against FILE_MAX (413) and leave the body to the
+ * handler (api_body_read). For other routes only the length is checked; the body is
+ * ignored. */
 chat_rc api_http_read_body(FCGX_Request *fr, api_req *req, unsigned route_flags);
+
+/* Read and drop what is left of the request body (API_FILE routes: the handler may
+ * stop early, and lighttpd must be able to hand over the whole body it holds). */
+void api_http_drain(FCGX_Request *fr);
 
 /* Format the complete FastCGI response (headers and body) for outcome rc into out:
  * req->status/req->out on CHAT_OK, else the JSON error for rc with req->err (or the

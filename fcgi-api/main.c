@@ -7,21 +7,26 @@
  * -> response -> one log line. It holds no request logic itself; lighttpd runs
  * several of these processes side by side. */
 #include "api.h"
+#include "blobs.h"
 #include "cfg.h"
 #include "http.h"
 #include "keys.h"
 #include "log.h"
+#include "media.h"
 #include "metrics.h"
 #include "router.h"
 #include "token.h"
 #include "util.h"
 
+#include <errno.h>
 #include <fcgiapp.h>
+#include <limits.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void usage(FILE *f)
 {
@@ -46,6 +51,10 @@ static void usage(FILE *f)
             "  LOGIN_FAIL_WINDOW  60       ... per this many seconds, then 429\n"
             "  PWHASH_OPSLIMIT    %llu        argon2id passes (min %llu)\n"
             "  PWHASH_MEMLIMIT    %zu bytes (min %zu)\n"
+            "  FILE_MAX           26214400 bytes per uploaded file (25 MiB)\n"
+            "  FILE_PIXELS_MAX    50000000 images with more pixels get no thumbnail\n"
+            "  FILES_DIR          var/files  where uploads are kept (relative: to the\n"
+            "                     working directory; lighttpd's x-sendfile-docroot must match)\n"
             "  LOG_LEVEL          info\n"
             "  API_METRICS_FILE   (FastCGI socket path + .metrics) counters shared by all processes\n"
             "\nRoutes:\n",
@@ -66,6 +75,8 @@ static api_cfg read_cfg(void)
         .pw_mem = (size_t)cfg_int("PWHASH_MEMLIMIT", crypto_pwhash_MEMLIMIT_INTERACTIVE,
                                   crypto_pwhash_MEMLIMIT_MIN, 1L << 30),
         .redis_timeout_ms = cfg_int("REDIS_TIMEOUT_MS", 500, 10, 60000),
+        .file_max = cfg_int("FILE_MAX", 25L << 20, 1, 1L << 40),
+        .pixels_max = cfg_int("FILE_PIXELS_MAX", 50000000L, 1, 1L << 40),
     };
     return c;
 }
@@ -107,6 +118,7 @@ static void serve(FCGX_Request *fr, rconn *redis, const api_cfg *cfg)
         if (rc == CHAT_OK) rc = m.route->handler(&req);
     }
     int status = api_http_send(fr, &req, rc);
+    if (m.route && (m.route->flags & API_FILE)) api_http_drain(fr);
     int64_t us = mono_us() - t0;
     size_t nroutes;
     const api_route *routes = api_routes(&nroutes);
@@ -172,6 +184,17 @@ int main(int argc, char **argv)
         return 0;
     }
 
+    /* FILES_DIR as an absolute path (X-Sendfile paths must be). A directory that
+     * cannot be made is logged and uploads then fail with 500; the rest of the API
+     * keeps working (exiting would only make lighttpd respawn us for ever). */
+    static char files_dir[PATH_MAX];
+    const char *fd_s = cfg_str("FILES_DIR", "var/files");
+    if ((mkdir(fd_s, 0755) != 0 && errno != EEXIST) || !realpath(fd_s, files_dir) || blobs_init(files_dir) != 0) {
+        log_error("start", "problem=\"FILES_DIR unusable: uploads will fail\" dir=%s errno=%d", log_q(0, fd_s), errno);
+        snprintf(files_dir, sizeof files_dir, "%s", fd_s);
+    }
+    cfg.files_dir = files_dir;
+    media_init(); /* on failure (logged): every file is application/octet-stream, no thumbnails */
     int rc = 1, sock = 0;
     rconn *redis = NULL;
     FCGX_Request fr;
@@ -199,8 +222,9 @@ int main(int argc, char **argv)
     am_init(cfg_str("API_METRICS_FILE", NULL), sock);
     redis = rconn_new(&url, (int)cfg.redis_timeout_ms);
     FCGX_InitRequest(&fr, sock, FCGI_FAIL_ACCEPT_ON_INTR);
-    log_info("start", "redis_host=%s redis_port=%d prefix=%s session_ttl=%ld pwhash_ops=%llu pwhash_mem=%zu",
-             log_q(0, url.host), url.port, log_q(1, keys_prefix()), cfg.session_ttl, cfg.pw_ops, cfg.pw_mem);
+    log_info("start", "redis_host=%s redis_port=%d prefix=%s session_ttl=%ld pwhash_ops=%llu pwhash_mem=%zu files_dir=%s file_max=%lld",
+             log_q(0, url.host), url.port, log_q(1, keys_prefix()), cfg.session_ttl, cfg.pw_ops, cfg.pw_mem,
+             log_q(2, cfg.files_dir), cfg.file_max);
     while (FCGX_Accept_r(&fr) >= 0) {
         serve(&fr, redis, &cfg);
         FCGX_Finish_r(&fr);
@@ -209,6 +233,7 @@ int main(int argc, char **argv)
     log_info("stop", "reason=shutdown");
     FCGX_Free(&fr, 1);
     api_rooms_cache_free();
+    media_free();
     am_free();
     rconn_free(redis);
     cfg_reset();

@@ -28,6 +28,9 @@ static const api_route routes[] = {
     {.method = "POST", .pattern = "/api/rooms/{id}/members", .handler = api_rooms_join, .name = "rooms.join", .flags = API_AUTH},
     {.method = "DELETE", .pattern = "/api/rooms/{id}/members/me", .handler = api_rooms_leave, .name = "rooms.leave", .flags = API_AUTH},
     {.method = "GET", .pattern = "/api/rooms/{id}/messages", .handler = api_rooms_messages, .name = "rooms.messages", .flags = API_AUTH},
+    {.method = "POST", .pattern = "/api/rooms/{id}/files", .handler = api_files_upload, .name = "files.upload", .flags = API_AUTH | API_FILE},
+    {.method = "GET", .pattern = "/api/files/{id}", .handler = api_files_get, .name = "files.get", .flags = API_AUTH},
+    {.method = "GET", .pattern = "/api/files/{id}/thumb", .handler = api_files_thumb, .name = "files.thumb", .flags = API_AUTH},
     {.method = "GET", .pattern = "/api/health", .handler = api_health, .name = "health", .flags = 0},
     {.method = "GET", .pattern = "/api/metrics", .handler = api_metrics, .name = "metrics", .flags = 0},
 };

@@ -19,9 +19,9 @@
 
 redisReply *api_store_eval(rconn *c, api_script *s, int nkeys, const char **keys, int nargs, const char **args)
 {
-    const char *argv[3 + 16];
+    const char *argv[3 + 32];
     char nk[16];
-    if (nkeys < 0 || nargs < 0 || nkeys + nargs > 16) return NULL;
+    if (nkeys < 0 || nargs < 0 || nkeys + nargs > 32) return NULL;
     snprintf(nk, sizeof nk, "%d", nkeys);
     for (int attempt = 0; attempt < 2; attempt++) {
         if (!s->sha[0]) {

@@ -165,6 +165,7 @@ REDIS_URL=$(redis_url "$redis_port")
 RELAY_PORTS="$relay_ports"
 RELAYS=$relays
 KEY_PREFIX=$prefix
+FILES_DIR=${FILES_DIR:-$DIR/files}
 B=$B
 ARCHIVE_URL=${ARCHIVE_URL:-sqlite:$DIR/archive.db}
 ARCHIVER_METRICS_PORT=$(free_port)
@@ -174,6 +175,8 @@ EOT
     export REDIS_URL KEY_PREFIX=$prefix PORT=$port
     export CHAT_CONF=${CHAT_CONF:-$ROOT/conf/chat.conf}
     export LOG_LEVEL=${LOG_LEVEL:-info}
+    # Uploaded files stay inside the stack's directory.
+    export FILES_DIR=${FILES_DIR:-$DIR/files}
     # Tests use the cheapest password hashing libsodium allows.
     export PWHASH_OPSLIMIT=${PWHASH_OPSLIMIT:-1} PWHASH_MEMLIMIT=${PWHASH_MEMLIMIT:-8192}
     start_redis

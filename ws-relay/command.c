@@ -46,6 +46,9 @@ typedef struct op {
     sub *su;                /* SUBSCRIBE: the pending subscription being checked */
     int64_t since;          /* SUBSCRIBE: x-since-offset (with since_epoch) */
     char *since_epoch;      /* SUBSCRIBE: x-since-epoch, or NULL when not asked */
+    char *text;             /* SEND with a fileId: the trimmed message */
+    size_t text_len;
+    char *file_id;          /* SEND with a fileId */
 } op;
 
 /* New op for s (holds a reference) copying f's receipt header (f may be NULL). */
@@ -80,6 +83,8 @@ static void op_end(op *o)
     free(o->room);
     free(o->sub_id);
     free(o->since_epoch);
+    free(o->text);
+    free(o->file_id);
     free(o);
     if (live) sess_resume(s);
     sess_release(s);
@@ -493,27 +498,81 @@ done:
     op_end(o);
 }
 
-/* Validate the JSON body; on success *room and the trimmed text point into obj. */
+/* Validate the JSON body; on success *room, the trimmed text and *file_id (NULL when
+ * the body has none) point into obj. With a fileId the message may be empty. */
 static chat_rc send_parse(json_object *obj, const char **room, const char **text,
-                          size_t *tlen, char *why, size_t whylen)
+                          size_t *tlen, const char **file_id, char *why, size_t whylen)
 {
-    size_t rlen, mlen;
+    size_t rlen, mlen, flen;
     const char *problem;
     *room = json_get_str(obj, "roomId", &rlen);
     if (!*room || !valid_id(*room, rlen)) {
         snprintf(why, whylen, "roomId is missing or not a valid id");
         return CHAT_EINVALID;
     }
+    json_object *fv = NULL;
+    *file_id = NULL;
+    if (json_object_object_get_ex(obj, "fileId", &fv) && !json_object_is_type(fv, json_type_null)) {
+        *file_id = json_get_str(obj, "fileId", &flen);
+        if (!*file_id || !valid_id(*file_id, flen)) {
+            snprintf(why, whylen, "fileId is not a valid id");
+            return CHAT_EINVALID;
+        }
+    }
     const char *m = json_get_str(obj, "message", &mlen);
+    if (!m && *file_id && !json_object_object_get_ex(obj, "message", NULL)) m = "", mlen = 0;
     if (!m) {
         snprintf(why, whylen, "message is missing or not a string");
         return CHAT_EINVALID;
     }
-    if (valid_text(m, mlen, 1, MAX_MESSAGE_CP, VALID_ALLOW_NEWLINES, text, tlen, &problem) != CHAT_OK) {
-        snprintf(why, whylen, "message %s (1 to %d characters after trimming)", problem, MAX_MESSAGE_CP);
+    size_t min = *file_id ? 0 : 1;
+    if (valid_text(m, mlen, min, MAX_MESSAGE_CP, VALID_ALLOW_NEWLINES, text, tlen, &problem) != CHAT_OK) {
+        snprintf(why, whylen, "message %s (%zu to %d characters after trimming)", problem, min, MAX_MESSAGE_CP);
         return CHAT_EINVALID;
     }
     return CHAT_OK;
+}
+
+/* A SEND with a fileId, second step: the file record is here. It must belong to
+ * the room and to the sender; then the FILE message goes the way of a CHAT one
+ * (script_send: membership, offset, history, publish). */
+static void send_file_got(void *ud, chat_rc rc, const char *room_id, const char *uploader_id, const char *json,
+                          size_t json_len)
+{
+    op *o = ud;
+    if (!op_live(o)) goto done;
+    if (rc == CHAT_ENOTFOUND) {
+        op_error(o, CHAT_ENOTFOUND, "no such file");
+        goto done;
+    }
+    if (rc != CHAT_OK) {
+        op_error(o, CHAT_EUNAVAIL, "chat service unavailable, message not sent");
+        goto done;
+    }
+    if (strcmp(room_id, o->room) != 0 || strcmp(uploader_id, o->s->user_id) != 0) {
+        op_error(o, CHAT_EFORBIDDEN, "that file was not uploaded by you to this room");
+        goto done;
+    }
+    json_object *doc = json_parse_object(json, json_len, &rc);
+    if (!doc) {
+        op_error(o, CHAT_EUNAVAIL, "the file's record is unreadable, message not sent");
+        goto done;
+    }
+    json_object_put(doc);
+    char id[MSG_ID_MAX];
+    msg_next_id(id);
+    msg_fields mf = {.type = "FILE", .id = id, .room_id = o->room, .sender_id = o->s->user_id,
+                     .sender = o->s->user_name, .sender_len = strlen(o->s->user_name),
+                     .text = o->text, .text_len = o->text_len, .ts = now_ms(), .file = json, .file_len = json_len};
+    buf body;
+    buf_init(&body, 0);
+    msg_body(&body, &mf);
+    rc = sess_store()->send(o->room, o->s->user_id, buf_data(&body), body.len, send_done, o);
+    buf_free(&body);
+    if (rc == CHAT_OK) return; /* o lives on until send_done */
+    op_error(o, CHAT_EUNAVAIL, "chat service unavailable, message not sent");
+done:
+    op_end(o);
 }
 
 static void on_send(sess *s, const stomp_frame *f)
@@ -535,16 +594,31 @@ static void on_send(sess *s, const stomp_frame *f)
     }
     chat_rc rc;
     char why[128];
-    const char *room, *text;
+    const char *room, *text, *file_id;
     size_t tlen;
     json_object *obj = json_parse_object(f->body, f->body_len, &rc);
     if (!obj) {
         frame_error(s, f, CHAT_EINVALID, "body must be a JSON object {\"roomId\", \"message\"}");
         return;
     }
-    if (send_parse(obj, &room, &text, &tlen, why, sizeof why) != CHAT_OK) {
+    if (send_parse(obj, &room, &text, &tlen, &file_id, why, sizeof why) != CHAT_OK) {
         json_object_put(obj);
         frame_error(s, f, CHAT_EINVALID, why);
+        return;
+    }
+    if (file_id) {
+        op *fo = op_new(s, f);
+        fo->room = xstrdup(room);
+        fo->text = xstrndup(text, tlen);
+        fo->text_len = tlen;
+        fo->file_id = xstrdup(file_id);
+        json_object_put(obj); /* room, text and file_id point into it */
+        if (sess_store()->file(fo->file_id, send_file_got, fo) != CHAT_OK) {
+            op_error(fo, CHAT_EUNAVAIL, "chat service unavailable, message not sent");
+            op_end(fo);
+            return;
+        }
+        sess_wait(s, fo->receipt, fo->receipt_len);
         return;
     }
     char id[MSG_ID_MAX];

@@ -54,7 +54,12 @@ void msg_body(buf *out, const msg_fields *f)
     put_json_str(out, f->sender, f->sender_len);
     buf_puts(out, ",\"message\":");
     put_json_str(out, f->text, f->text_len);
-    buf_printf(out, ",\"ts\":%lld}", (long long)f->ts);
+    buf_printf(out, ",\"ts\":%lld", (long long)f->ts);
+    if (f->file) {
+        buf_puts(out, ",\"file\":");
+        buf_append(out, f->file, f->file_len);
+    }
+    buf_putc(out, '}');
 }
 
 /* ---- shared MESSAGE tails --------------------------------------------------------------- */

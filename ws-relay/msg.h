@@ -28,16 +28,17 @@ void msg_next_id(char *out);
 
 /* ---- MESSAGE bodies ---- */
 
-/* Fields of {"type","id","roomId","senderId","sender","message","ts"}. Strings are
- * byte ranges (sender and text may be any UTF-8); nothing is kept. */
+/* Fields of {"type","id","roomId","senderId","sender","message","ts"} (and "file" for
+ * FILE). Strings are byte ranges (sender and text may be any UTF-8); nothing is kept. */
 typedef struct msg_fields {
-    const char *type;                    /* "CHAT", "JOIN" or "LEAVE" */
+    const char *type;                    /* "CHAT", "FILE", "JOIN" or "LEAVE" */
     const char *id;                      /* unique message id */
     const char *room_id;
     const char *sender_id;
     const char *sender; size_t sender_len;
     const char *text; size_t text_len;
     int64_t ts;                          /* Unix ms */
+    const char *file; size_t file_len;   /* FILE: the File document (a JSON object), else NULL */
 } msg_fields;
 
 /* Append the JSON document for f to out (json_escape()d strings, compact, field

@@ -38,6 +38,7 @@ typedef struct call {
         store_rc_cb rc;
         store_flags_cb flags;
         store_sub_cb sub;
+        store_file_cb file;
     } cb;
     void *ud;
     size_t n;          /* flags calls: items asked about */
@@ -212,6 +213,35 @@ static chat_rc send_msg(const char *room, const char *user, const char *body, si
     return call_eval(c, sc_send, sent, 6, 12, argv, lens);
 }
 
+/* ---- file: HMGET file:{id} roomId uploaderId json ---------------------------------------- */
+
+static void got_file(const redisReply *r, void *ud)
+{
+    call *c = ud;
+    chat_rc rc = usable(r, "file");
+    if (rc == CHAT_OK && (r->type != REDIS_REPLY_ARRAY || r->elements != 3)) rc = CHAT_EUNAVAIL;
+    if (rc == CHAT_OK) {
+        redisReply **e = r->element;
+        if (e[0]->type != REDIS_REPLY_STRING || e[1]->type != REDIS_REPLY_STRING || e[2]->type != REDIS_REPLY_STRING)
+            rc = CHAT_ENOTFOUND;
+        else
+            c->cb.file(c->ud, CHAT_OK, e[0]->str, e[1]->str, e[2]->str, e[2]->len);
+    }
+    if (rc != CHAT_OK) c->cb.file(c->ud, rc, NULL, NULL, NULL, 0);
+    call_free(c);
+}
+
+static chat_rc file_get(const char *file_id, store_file_cb cb, void *ud)
+{
+    char key[KEYS_MAX];
+    size_t klen = keys_file(key, sizeof key, file_id);
+    const char *argv[5] = {"HMGET", key, "roomId", "uploaderId", "json"};
+    size_t lens[5] = {5, klen, 6, 10, 4};
+    call *c = call_new(ud);
+    c->cb.file = cb;
+    return call_cmd(c, got_file, 5, argv, lens);
+}
+
 /* ---- presence --------------------------------------------------------------------------- */
 
 static void presence_done(const redisReply *r, void *ud)
@@ -350,6 +380,7 @@ static const relay_store redis_store = {
     .user_by_token = user_by_token,
     .sub_check = sub_check,
     .send = send_msg,
+    .file = file_get,
     .presence = presence,
     .presence_reassert = presence_reassert,
     .room_subscribe = room_subscribe,

@@ -40,6 +40,10 @@ typedef struct store_history {
 } store_history;
 /* sub_check: CHAT_OK with h; CHAT_EFORBIDDEN (not a member; h NULL); CHAT_EUNAVAIL. */
 typedef void (*store_sub_cb)(void *ud, chat_rc rc, const store_history *h);
+/* file: CHAT_OK with the file's room, uploader and File document (JSON, json_len
+ * bytes); CHAT_ENOTFOUND when there is no such file; CHAT_EUNAVAIL. */
+typedef void (*store_file_cb)(void *ud, chat_rc rc, const char *room_id, const char *uploader_id,
+                              const char *json, size_t json_len);
 /* tokens_alive, members: CHAT_OK with one flag per item asked about (the session
  * key exists / the user is a member), or CHAT_EUNAVAIL with flags NULL. */
 typedef void (*store_flags_cb)(void *ud, chat_rc rc, const bool *flags, size_t n);
@@ -58,6 +62,9 @@ typedef struct relay_store {
      * store it in the room's history and publish it; one atomic step (script_send). */
     chat_rc (*send)(const char *room, const char *user, const char *body, size_t len,
                     store_rc_cb cb, void *ud);
+    /* An uploaded file's room, uploader and File document (P file:{id}, written by
+     * the API's upload; never changed afterwards). */
+    chat_rc (*file)(const char *file_id, store_file_cb cb, void *ud);
     /* Count user's presence in room up (delta +1) or down (-1) and publish body (JOIN
      * / LEAVE) when the total crosses 0 <-> 1 (script_presence). Failures are logged. */
     chat_rc (*presence)(const char *room, const char *user, int delta, const char *body, size_t len);

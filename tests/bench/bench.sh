@@ -9,7 +9,7 @@
 #                                        tests/bench/NOTES.md); measures nothing
 #   BENCH_SECTIONS="mix storm" BENCH_OUT=FILE tests/bench/bench.sh   only these sections
 #                                        (fanout metrics history rabbit two conns rest
-#                                        mix storm archiver); the others' tables stay empty, so
+#                                        mix storm archiver files); the others' tables stay empty, so
 #                                        write to another file than docs/BENCHMARKS.md
 #
 # Measures, on private stacks (tests/stack.sh) pinned to $SERVER_CPUS while every
@@ -20,6 +20,9 @@
 #   connections      idle subscribed sessions: relay RSS at 1k, 10k, 50k and the most
 #                    this machine allows; bytes per session
 #   REST             GET /api/rooms, POST /api/rooms/{id}/members vs a static file (wrk)
+#   files            a 10 MiB download through the API (X-Sendfile) vs the same file
+#                    static (ratio >= 0.9); 1 and 25 MiB uploads: time, chat-api peak RSS
+#                    (tests/bench/files.sh)
 #   metrics cost     flat-out fan-out on one relay with METRICS=1 and METRICS=0,
 #                    alternating run by run (the ratio must stay >= 0.98)
 #   history cost     the same with HISTORY_WRITES=1 and 0 (the ratio must stay >= 0.9)
@@ -470,6 +473,14 @@ if [ -x "$B/archiver/chat-archiver" ] && want archiver; then
     say "archiver throughput, $ARCHIVE_N messages into SQLite, then PostgreSQL"
     note_cmd "taskset -c $SERVER_CPUS tests/bench/archiver.sh DIR $ARCHIVE_N"
     B="$B" taskset -c "$SERVER_CPUS" "$ROOT/tests/bench/archiver.sh" "$WORK/archiver" "$ARCHIVE_N" >>"$RAW/archiver.txt" 2>>"$RAW/archiver.err"
+fi
+
+# ---- 9. files: a 10 MiB download through the API vs static, upload time and memory -----------
+if want files; then
+    say "files"
+    B="$B" RUNS="$RUNS" WRK_DURATION="$WRK_DURATION" SERVER_CPUS="$SERVER_CPUS" LOADGEN_CPUS="$LOADGEN_CPUS" \
+        "$ROOT/tests/bench/files.sh" "$RAW" >/dev/null 2>>"$RAW/files.err" || say "files: failed (see $RAW/files.err)"
+    note_cmd "tests/bench/files.sh [OUT_DIR]   (a 10 MiB download via the API vs static; 1 and 25 MiB uploads)"
 fi
 
 ELAPSED=$(($(date +%s) - T0))

@@ -169,6 +169,10 @@ write_report() {
     h_off=$(median history0.flat delivered_per_s)
     md "| fan-out with history writes on / off (HISTORY_WRITES=1 vs 0) | ≥ 0.9 | $(ratio "$h_on" "$h_off" 3) ($(int "$h_on") / $(int "$h_off") MESSAGE/s) | $(verdict "$(ratio "$h_on" "$h_off" 4)" 0.9 ge) |"
     md "| GET /api/rooms vs lighttpd static file | ≥ 20 % | $(ratio "$rooms_rps" "$(awk -v s="${static_rps:-0}" 'BEGIN { print s / 100 }')" 1) % | $(verdict "$(ratio "$rooms_rps" "$static_rps" 4)" 0.2 ge) |"
+    local f_static f_api
+    f_static=$(median files static_rps download)
+    f_api=$(median files api_rps download)
+    [ -n "$f_api" ] && md "| 10 MiB download through the API (X-Sendfile) vs the same file static | ≥ 0.9 | $(ratio "$f_api" "$f_static" 2) | $(verdict "$(ratio "$f_api" "$f_static" 4)" 0.9 ge) |"
     md "" "What stands in the way of each missed target, from the profiles below, is in [Reading](#reading-of-the-committed-run)." ""
 
     md "## Fan-out" "" "One room, $(int "$SUBS") subscribers, $PUBS publishers, 100-byte message texts, flat out: each publisher" \
@@ -266,6 +270,8 @@ write_report() {
         md "" "Below 100 %, a sustained flat-out SEND load grows the feed (bounded by ARCHIVE_BACKLOG_MAX, docs/ARCHIVE.md);" \
             "bursts are absorbed and archived afterwards." ""
     fi
+    # Files (tests/bench/files.sh writes its own section).
+    [ -s "$RAW/files.md" ] && md "$(cat "$RAW/files.md")" ""
 
     history_sections
     md "## Redis ceilings" "" "The same private redis-server the relays use (pinned with them); \`redis-benchmark\` on the" \

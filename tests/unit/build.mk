@@ -15,4 +15,4 @@ $(B)/tests/unit/%.o: CFLAGS += -Iws-relay -Ifcgi-api -Iarchive -Iarchiver
 $(UNIT_BINS): $(B)/tests/unit/%: $(B)/tests/unit/%.o $(UNIT_LINK)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(UNIT_LINK) $(LIBS) $(ARCHIVE_LIBS) -lcmocka
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(UNIT_LINK) $(LIBS) $(ARCHIVE_LIBS) $(VIPS_LIBS) -lcmocka

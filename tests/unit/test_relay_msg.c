@@ -68,6 +68,36 @@ static void test_body_exact(void **state)
     }
 }
 
+/* A FILE body carries the File document verbatim after "ts"; the offset the send
+ * script appends later is still the last one msg_body_offset() finds, even when the
+ * file's name spells ,"offset":. */
+static void test_body_file(void **state)
+{
+    (void)state;
+    const char *file = "{\"id\":\"f1\",\"name\":\"x,\\\"offset\\\":9.txt\",\"size\":3}";
+    buf b;
+    buf_init(&b, 0);
+    msg_fields f = {.type = "FILE", .id = "r1-8", .room_id = "room_1", .sender_id = "u-1", .sender = "A", .sender_len = 1,
+                    .text = "", .text_len = 0, .ts = 5, .file = file, .file_len = strlen(file)};
+    msg_body(&b, &f);
+    char want[512];
+    snprintf(want, sizeof want, "{\"type\":\"FILE\",\"id\":\"r1-8\",\"roomId\":\"room_1\",\"senderId\":\"u-1\","
+             "\"sender\":\"A\",\"message\":\"\",\"ts\":5,\"file\":%s}", file);
+    assert_string_equal(buf_data(&b), want);
+    assert_int_equal(msg_body_offset(buf_data(&b), b.len), 0);
+    b.len--; /* what script_send does: drop the '}' and append offset and epoch */
+    buf_puts(&b, ",\"offset\":12,\"epoch\":\"e\"}");
+    assert_int_equal(msg_body_offset(buf_data(&b), b.len), 12);
+    chat_rc rc;
+    json_object *o = json_parse_object(buf_data(&b), b.len, &rc);
+    assert_non_null(o);
+    json_object *fo;
+    assert_true(json_object_object_get_ex(o, "file", &fo));
+    assert_string_equal(json_object_get_string(json_object_object_get(fo, "name")), "x,\"offset\":9.txt");
+    json_object_put(o);
+    buf_free(&b);
+}
+
 /* Whatever goes in comes back out of a real JSON parser unchanged. */
 static void test_body_roundtrip(void **state)
 {
@@ -230,6 +260,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_body_exact),
         cmocka_unit_test(test_body_roundtrip),
+        cmocka_unit_test(test_body_file),
         cmocka_unit_test(test_message_frame),
         cmocka_unit_test(test_ids),
         cmocka_unit_test(test_slugs),

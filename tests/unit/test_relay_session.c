@@ -30,7 +30,7 @@
 
 /* ---- the fake store ------------------------------------------------------------------- */
 
-enum pend_kind { P_USER, P_RC, P_FLAGS, P_SUBSCRIBED, P_UNSUBSCRIBED, P_MESSAGE, P_SUB };
+enum pend_kind { P_USER, P_RC, P_FLAGS, P_SUBSCRIBED, P_UNSUBSCRIBED, P_MESSAGE, P_SUB, P_FILE };
 
 #define HIST_MAX 16
 
@@ -155,6 +155,26 @@ static chat_rc fs_send(const char *room, const char *user, const char *body, siz
     return CHAT_OK;
 }
 
+/* Files: "f1" uploaded by u1 to r1, "f2" by u2 to r1, "f3" by u1 to r2. */
+static chat_rc fs_file(const char *id, store_file_cb cb, void *ud)
+{
+    static const struct { const char *id, *room, *uploader; } files[] = {
+        {"f1", "r1", "u1"}, {"f2", "r1", "u2"}, {"f3", "r2", "u1"}};
+    if (!F.up) return CHAT_EUNAVAIL;
+    pend *p = push(P_FILE, (void *)cb, ud);
+    p->rc = CHAT_ENOTFOUND;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        if (strcmp(id, files[i].id) != 0) continue;
+        p->rc = CHAT_OK;
+        snprintf(p->a, sizeof p->a, "%s", files[i].room);
+        snprintf(p->b, sizeof p->b, "%s", files[i].uploader);
+        char json[128];
+        snprintf(json, sizeof json, "{\"id\":\"%s\",\"name\":\"a \\\"b\\\".png\",\"size\":3}", id);
+        p->body = xstrdup(json);
+    }
+    return CHAT_OK;
+}
+
 static chat_rc fs_presence(const char *room, const char *user, int delta, const char *body, size_t len)
 {
     if (!F.up) return CHAT_EUNAVAIL;
@@ -214,6 +234,7 @@ static const relay_store fake_store = {
     .sub_check = fs_sub_check, .send = fs_send, .presence = fs_presence,
     .presence_reassert = fs_reassert, .room_subscribe = fs_room_subscribe,
     .room_unsubscribe = fs_room_unsubscribe, .tokens_alive = fs_tokens_alive, .members = fs_members,
+    .file = fs_file,
 };
 
 /* Deliver every queued answer, and those they cause, in order. */
@@ -230,6 +251,10 @@ static void fs_flush(void)
         case P_SUBSCRIBED: rooms_on_subscribed(p->b, strlen(p->b)); break;
         case P_UNSUBSCRIBED: rooms_on_unsubscribed(p->b, strlen(p->b)); break;
         case P_MESSAGE: rooms_on_message(p->b, strlen(p->b), p->body, strlen(p->body)); break;
+        case P_FILE:
+            ((store_file_cb)p->cb)(p->ud, p->rc, p->rc == CHAT_OK ? p->a : NULL, p->rc == CHAT_OK ? p->b : NULL,
+                                   p->body, p->body ? strlen(p->body) : 0);
+            break;
         case P_SUB: {
             size_t lens[HIST_MAX];
             for (size_t i = 0; i < p->n; i++) lens[i] = strlen(p->bodies[i]);
@@ -485,6 +510,63 @@ static void test_chat(void **state)
     assert_non_null(strstr(ft_last(t, "RECEIPT"), "receipt-id:bye"));
     assert_int_equal(t->closed, 2);
     ft_gone(t);
+}
+
+/* SEND with a fileId: a FILE message with the File, for the sender's own file in that
+ * room only; the message may be empty. */
+static void test_send_file(void **state)
+{
+    (void)state;
+    ft *t = connected(NULL);
+    send0(t, "SUBSCRIBE\nid:s1\ndestination:/topic/room/r1\nreceipt:sub\n\n");
+    send0(t, SEND_F("{\"roomId\":\"r1\",\"fileId\":\"f1\",\"message\":\" look \"}", "receipt:f\n"));
+    assert_non_null(strstr(ft_last(t, "RECEIPT"), "receipt-id:f"));
+    const char *m = ft_last(t, "MESSAGE\nsubscription:s1");
+    assert_non_null(strstr(m, "\"type\":\"FILE\""));
+    assert_non_null(strstr(m, "\"message\":\"look\""));
+    assert_non_null(strstr(m, ",\"file\":{\"id\":\"f1\",\"name\":\"a \\\"b\\\".png\",\"size\":3},\"offset\":1,\"epoch\":\"E1\"}"));
+    send0(t, SEND_F("{\"roomId\":\"r1\",\"fileId\":\"f1\"}", "receipt:g\n"));
+    assert_non_null(strstr(ft_last(t, "RECEIPT"), "receipt-id:g"));
+    assert_non_null(strstr(ft_last(t, "MESSAGE\nsubscription:s1"), "\"message\":\"\""));
+    assert_int_equal(F.seq, 2);
+    ft_gone(t);
+
+    static const struct {
+        int line;
+        const char *body, *slug;
+    } rows[] = {
+        {__LINE__, "{\"roomId\":\"r1\",\"fileId\":\"f2\",\"message\":\"x\"}", "forbidden"},  /* another user's */
+        {__LINE__, "{\"roomId\":\"r1\",\"fileId\":\"f3\",\"message\":\"x\"}", "forbidden"},  /* another room's */
+        {__LINE__, "{\"roomId\":\"r1\",\"fileId\":\"nope\",\"message\":\"x\"}", "not-found"},
+        {__LINE__, "{\"roomId\":\"r1\",\"fileId\":\"a/b\",\"message\":\"x\"}", "invalid"},
+        {__LINE__, "{\"roomId\":\"r1\",\"fileId\":7,\"message\":\"x\"}", "invalid"},
+        {__LINE__, "{\"roomId\":\"r1\",\"fileId\":\"f1\",\"message\":7}", "invalid"},
+        {__LINE__, "{\"roomId\":\"r1\",\"message\":\"\"}", "invalid"}, /* empty without a file */
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        ft *u = connected(NULL);
+        char f[512];
+        snprintf(f, sizeof f, "SEND\ndestination:/app/chat.sendMessage\nreceipt:r\n\n%s", rows[i].body);
+        send0(u, f);
+        const char *e = ft_last(u, "ERROR");
+        char want[64];
+        snprintf(want, sizeof want, "message:%s\n", rows[i].slug);
+        if (!strstr(e, want) || !strstr(e, "receipt-id:r")) fail_msg("row at line %d: got %s", rows[i].line, e);
+        if (!u->closed) fail_msg("row at line %d: the session stays open", rows[i].line);
+        ft_gone(u);
+    }
+    assert_int_equal(F.seq, 2); /* nothing refused was stored */
+}
+
+/* The session goes away while its file lookup is out: the answer is dropped, nothing
+ * is sent. */
+static void test_send_file_gone(void **state)
+{
+    (void)state;
+    ft *t = connected(NULL);
+    feed(t, SEND_F("{\"roomId\":\"r1\",\"fileId\":\"f1\",\"message\":\"m\"}", "receipt:f\n"));
+    ft_gone(t); /* flushes the pending answer after the transport is gone */
+    assert_int_equal(F.seq, 0);
 }
 
 /* Every ERROR slug a command can produce, with the frame's receipt as receipt-id and
@@ -835,6 +917,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_recheck_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_offsets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recovery, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_send_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_send_file_gone, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,6 +39,12 @@ static void test_match(void **state)
         {__LINE__, "GET", "/api/health", CHAT_OK, "health", NULL, NULL},
         {__LINE__, "GET", "/api/metrics", CHAT_OK, "metrics", NULL, NULL},
         {__LINE__, "POST", "/api/metrics", CHAT_EMETHOD, NULL, NULL, "GET"},
+        {__LINE__, "POST", "/api/rooms/abc123/files?name=a.png", CHAT_OK, "files.upload", "abc123", NULL},
+        {__LINE__, "GET", "/api/files/f1", CHAT_OK, "files.get", "f1", NULL},
+        {__LINE__, "GET", "/api/files/f1/thumb", CHAT_OK, "files.thumb", "f1", NULL},
+        {__LINE__, "GET", "/api/rooms/abc/files", CHAT_EMETHOD, NULL, NULL, "POST"},
+        {__LINE__, "DELETE", "/api/files/f1", CHAT_EMETHOD, NULL, NULL, "GET"},
+        {__LINE__, "GET", "/api/files/..%2Fx", CHAT_ENOTFOUND, NULL, NULL, NULL},
 
         /* wrong method on a known path: 405 with every method the path allows */
         {__LINE__, "GET", "/api/users", CHAT_EMETHOD, NULL, NULL, "POST"},
@@ -140,7 +146,7 @@ static void test_table(void **state)
 {
     size_t n;
     const api_route *r = api_routes(&n);
-    assert_int_equal(n, 13);
+    assert_int_equal(n, 16);
     for (size_t i = 0; i < n; i++) {
         assert_non_null(r[i].method);
         assert_non_null(r[i].pattern);
@@ -151,6 +157,7 @@ static void test_table(void **state)
         bool body = !strcmp(r[i].name, "users.signup") || !strcmp(r[i].name, "sessions.login") || !strcmp(r[i].name, "rooms.create");
         if (open == !!(r[i].flags & API_AUTH)) fail_msg("route %s: auth flag wrong", r[i].name);
         if (body != !!(r[i].flags & API_BODY)) fail_msg("route %s: body flag wrong", r[i].name);
+        if (!strcmp(r[i].name, "files.upload") != !!(r[i].flags & API_FILE)) fail_msg("route %s: file flag wrong", r[i].name);
         for (size_t j = 0; j < i; j++)
             if (!strcmp(r[i].method, r[j].method) && !strcmp(r[i].pattern, r[j].pattern))
                 fail_msg("duplicate route %s %s", r[i].method, r[i].pattern);

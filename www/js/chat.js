@@ -9,6 +9,7 @@ import { ApiError, joinRoom, leaveRoom } from './api.js';
 import { $, codePoints, showBanner, hideBanner } from './dom.js';
 import { saveRoom, forgetRoom } from './session.js';
 import { Timeline } from './timeline.js';
+import { setUpUploads } from './files.js';
 
 const MAX_MESSAGE = 1000;          // code points, as the server counts them
 
@@ -151,6 +152,12 @@ export function createChatView({ link, token, user, showChat, showRooms, failed 
     }
   });
   $('send-form').addEventListener('submit', (e) => { e.preventDefault(); send(); });
+  setUpUploads({
+    token,
+    roomId: () => (room ? room.id : null),
+    send: (roomId, fileId) => link.send(roomId, '', { fileId }),
+    connected: () => link.connected,
+  });
 
   return {
     enter,

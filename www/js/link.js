@@ -207,12 +207,13 @@ export class Link {
   }
 
   // Sends a chat message; throws when the connection dropped under it.
-  send(roomId, text) {
+  // extra: more fields of the SEND body ({fileId} for a FILE message).
+  send(roomId, text, extra = {}) {
     if (!this.client || !this.connected) throw new Error('not connected');
     this.client.publish({
       destination: '/app/chat.sendMessage',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ roomId, message: text }),
+      body: JSON.stringify({ ...extra, roomId, message: text }),
     });
   }
 }

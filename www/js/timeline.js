@@ -1,5 +1,5 @@
 /* timeline.js - the message log (#log) of the open room, with its history: stored
- * messages (CHAT) shown once each and in offset order, JOIN/LEAVE and the page's own
+ * messages (CHAT, FILE) shown once each and in offset order, JOIN/LEAVE and the page's own
  * notices in arrival order. On entry it shows the newest page of the room's history
  * (GET /api/rooms/{id}/messages), scrolled to the top it loads older pages, and it
  * fills every gap from the same call (docs/STOMP.md, "History and recovery").
@@ -11,6 +11,7 @@
 import { ApiError, roomMessages } from './api.js';
 import { $, el, timeElement } from './dom.js';
 import { loadPosition, savePosition } from './session.js';
+import { fileView } from './files.js';
 
 const PAGE = 50;                   // messages per history page (the API's default)
 const FILL_PAGE = 100;             // messages per page when filling a gap (the API's most)
@@ -256,6 +257,7 @@ export class Timeline {
     const meta = el('div', 'meta');
     meta.append(el('span', 'sender', own ? `${m.sender} (you)` : m.sender), timeElement(m.ts));
     li.append(meta, el('div', 'text', m.message));
+    if (m.type === 'FILE') li.append(fileView(m.file, this.token));
     let before = null;
     for (let e = this.log.lastElementChild; e; e = e.previousElementSibling) {
       if (!e.dataset.offset) continue;
