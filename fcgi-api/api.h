@@ -39,6 +39,7 @@ typedef struct api_cfg {
     unsigned long long pw_ops; /* PWHASH_OPSLIMIT */
     size_t pw_mem;             /* PWHASH_MEMLIMIT bytes */
     long redis_timeout_ms;     /* REDIS_TIMEOUT_MS */
+    const char *archive_url;   /* ARCHIVE_URL (search, history past Redis) */
 } api_cfg;
 
 /* Route flags. API_ROOMS_VERSION: api_auth() also reads the rooms version (for the
@@ -112,6 +113,7 @@ chat_rc api_rooms_get(api_req *req);
 chat_rc api_rooms_join(api_req *req);
 chat_rc api_rooms_leave(api_req *req);
 chat_rc api_rooms_messages(api_req *req); /* history.c */
+chat_rc api_search(api_req *req);         /* search.c */
 chat_rc api_health(api_req *req);
 
 /* Free the room list's page cache (rooms.c), at exit so leak checks stay clean. */

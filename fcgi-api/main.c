@@ -7,6 +7,7 @@
  * -> response -> one log line. It holds no request logic itself; lighttpd runs
  * several of these processes side by side. */
 #include "api.h"
+#include "archive_api.h"
 #include "cfg.h"
 #include "http.h"
 #include "keys.h"
@@ -48,6 +49,8 @@ static void usage(FILE *f)
             "  PWHASH_MEMLIMIT    %zu bytes (min %zu)\n"
             "  LOG_LEVEL          info\n"
             "  API_METRICS_FILE   (FastCGI socket path + .metrics) counters shared by all processes\n"
+            "  ARCHIVE_URL        sqlite:var/archive.db  the message archive (search, older history):\n"
+            "                     sqlite:PATH or PATH, or postgresql://user:password@host:port/db\n"
             "\nRoutes:\n",
             (unsigned long long)crypto_pwhash_OPSLIMIT_INTERACTIVE, (unsigned long long)crypto_pwhash_OPSLIMIT_MIN,
             (size_t)crypto_pwhash_MEMLIMIT_INTERACTIVE, (size_t)crypto_pwhash_MEMLIMIT_MIN);
@@ -66,6 +69,7 @@ static api_cfg read_cfg(void)
         .pw_mem = (size_t)cfg_int("PWHASH_MEMLIMIT", crypto_pwhash_MEMLIMIT_INTERACTIVE,
                                   crypto_pwhash_MEMLIMIT_MIN, 1L << 30),
         .redis_timeout_ms = cfg_int("REDIS_TIMEOUT_MS", 500, 10, 60000),
+        .archive_url = cfg_str("ARCHIVE_URL", "sqlite:var/archive.db"),
     };
     return c;
 }
@@ -198,6 +202,7 @@ int main(int argc, char **argv)
 
     am_init(cfg_str("API_METRICS_FILE", NULL), sock);
     redis = rconn_new(&url, (int)cfg.redis_timeout_ms);
+    api_archive_init(cfg.archive_url);
     FCGX_InitRequest(&fr, sock, FCGI_FAIL_ACCEPT_ON_INTR);
     log_info("start", "redis_host=%s redis_port=%d prefix=%s session_ttl=%ld pwhash_ops=%llu pwhash_mem=%zu",
              log_q(0, url.host), url.port, log_q(1, keys_prefix()), cfg.session_ttl, cfg.pw_ops, cfg.pw_mem);
@@ -209,6 +214,7 @@ int main(int argc, char **argv)
     log_info("stop", "reason=shutdown");
     FCGX_Free(&fr, 1);
     api_rooms_cache_free();
+    api_archive_shutdown();
     am_free();
     rconn_free(redis);
     cfg_reset();

@@ -119,6 +119,15 @@ chat_rc api_store_history(rconn *c, const char *room_id, const char *user_id, en
                           long long offset, size_t limit, api_history *h);
 void api_history_free(api_history *h);
 
+/* ---- search (store_rooms.c) --------------------------------------------------- */
+
+/* The rooms user_id may search now: every room of P user:{id}:rooms, or only room_id
+ * when it is not NULL (CHAT_ENOTFOUND when that room does not exist, CHAT_EFORBIDDEN
+ * when the user is not a member of it). *ids is a new array of *n new strings; free
+ * with api_ids_free(). */
+chat_rc api_store_search_rooms(rconn *c, const char *user_id, const char *room_id, char ***ids, size_t *n);
+void api_ids_free(char **ids, size_t n);
+
 /* ---- rooms (store_rooms.c) ---------------------------------------------------- */
 
 /* Create room r (created_by becomes its first member), indexed in the rooms set by
