@@ -102,12 +102,14 @@ chat_rc api_store_login_fail_reset(rconn *c, const char *email, const char *addr
 
 /* ---- history (store_rooms.c) -------------------------------------------------- */
 
-/* A page of a room's stored messages (script_history): the bodies exactly as they
- * were delivered, ascending by offset. Free with api_history_free(). */
+/* A page of a room's stored messages in Redis (script_history): the bodies exactly
+ * as they were delivered, ascending by offset. Free with api_history_free(). */
 typedef struct api_history {
     char epoch[API_ID_MAX + 1]; /* "" when the room has no history yet */
     long long offset;           /* the room's newest offset, 0 when none */
+    long long oldest;           /* the oldest offset still in Redis, 0 when none */
     size_t n;
+    long long *offs;            /* offs[i] is the offset of bodies[i] */
     char **bodies;
     size_t *lens;
 } api_history;

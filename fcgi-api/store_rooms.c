@@ -381,6 +381,7 @@ void api_history_free(api_history *h)
     for (size_t i = 0; i < h->n; i++) free(h->bodies[i]);
     free(h->bodies);
     free(h->lens);
+    free(h->offs);
     memset(h, 0, sizeof *h);
 }
 
@@ -405,21 +406,25 @@ chat_rc api_store_history(rconn *c, const char *room_id, const char *user_id, en
         rc = rep->integer == -2 ? CHAT_ENOTFOUND : rep->integer == -1 ? CHAT_EFORBIDDEN : CHAT_EINTERNAL;
         goto done;
     }
-    if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 2 || rep->element[1]->type != REDIS_REPLY_INTEGER ||
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 3 || rep->elements % 2 == 0 ||
+        rep->element[1]->type != REDIS_REPLY_INTEGER || rep->element[2]->type != REDIS_REPLY_INTEGER ||
         !api_store_copy(h->epoch, sizeof h->epoch, rep->element[0])) {
         rc = CHAT_EINTERNAL;
         goto done;
     }
     h->offset = rep->element[1]->integer;
-    size_t n = rep->elements - 2;
+    h->oldest = rep->element[2]->integer;
+    size_t n = (rep->elements - 3) / 2;
     h->bodies = xcalloc(n ? n : 1, sizeof *h->bodies);
     h->lens = xcalloc(n ? n : 1, sizeof *h->lens);
+    h->offs = xcalloc(n ? n : 1, sizeof *h->offs);
     for (size_t i = 0; i < n; i++) {
-        const redisReply *b = rep->element[2 + i];
-        if (b->type != REDIS_REPLY_STRING) {
+        const redisReply *o = rep->element[3 + 2 * i], *b = rep->element[4 + 2 * i];
+        if (o->type != REDIS_REPLY_INTEGER || b->type != REDIS_REPLY_STRING) {
             rc = CHAT_EINTERNAL;
             break;
         }
+        h->offs[h->n] = o->integer;
         h->bodies[h->n] = xstrndup(b->str, b->len);
         h->lens[h->n++] = b->len;
     }
