@@ -14,13 +14,21 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useStack, ROOT } from './lib/stack.mjs';
 import { Api, raw, frame, until } from './lib/client.mjs';
+import Ajv2020 from 'ajv/dist/2020.js';
+import YAML from 'yaml';
 
 const SEND_DEST = '/app/chat.sendMessage';
+// The 200 answer's schema in docs/openapi.yaml (the openapi test checks only empty pages).
+const spec = YAML.parse(readFileSync(join(ROOT, 'docs', 'openapi.yaml'), 'utf8'));
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+ajv.addSchema(spec, 'openapi');
+const validPage = ajv.compile({ $ref: 'openapi#/paths/~1api~1search/get/responses/200/content/application~1json/schema' });
+
 const DB_WORDS = /sqlite|fts5|postgres|tsquery|tsvector|syntax|SQLSTATE|relation|column|messages_fts/i;
 
 // Code-point slice (snippet ranges count code points, not UTF-16 units).
@@ -100,6 +108,7 @@ function backend(name) {
         test('Korean: 채팅 finds 채팅방에서 (a prefix), with the snippet and ranges in code points', async () => {
             const res = await q(b.token, '채팅');
             assert.equal(res.status, 200, res.text);
+            assert.ok(validPage(res.body), `docs/openapi.yaml: ${JSON.stringify(validPage.errors)}`);
             const texts = res.body.results.map((x) => x.message.message);
             assert.ok(texts.includes('우리 채팅방에서 만나요'), texts.join(' | '));
             assert.ok(texts.includes('오늘 Meeting은 채팅room에서'));
