@@ -46,7 +46,7 @@ function backend(name) {
                 }).trim();
             }, { timeout: 70000 });
         }
-        const stack = useStack({ archiver: true, env });
+        const stack = useStack({ archiver: true, apiProcs: 1, env });
         if (name === 'postgresql') {
             after(() => {
                 if (!pgDir) return;
