@@ -7,24 +7,31 @@
  * `'채팅':* & 'room':*`. That text is one bound parameter given to
  * to_tsquery('simple', ...), so the terms are lowercased by the same dictionary that
  * built tsv. The rooms are one bound text[] parameter (`room_id = ANY($2)`): nothing
- * outside the caller's rooms is ranked, counted or skipped over. Best match first by
- * ts_rank (which depends only on the row, so pages stay put while other rows
- * arrive), then newest, then id: a total order for skip/limit. Parameters go as
+ * outside the caller's rooms is ranked, counted or skipped over. Of the newest
+ * QUERY_CANDIDATES matches, best match first by ts_rank (which depends only on the
+ * row), then newest, then id: a total order for skip/limit. Parameters go as
  * text; never any SQL or tsquery text from the user.
  * Deliberately not here: tokenizing the query (query.c), snippets (query.c). */
 #include "archive_int.h"
 #include "buf.h"
+#include "query.h"
 #include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* The inner query keeps the newest QUERY_CANDIDATES matches of the caller's rooms;
+ * only those are ranked (ts_rank reads each row's tsvector). */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 static const char search_sql[] =
-    "SELECT m.id, m.room_id, m.epoch, m.\"offset\", m.ts, m.sender_id, m.text, m.body"
-    " FROM messages m, to_tsquery('simple', $1) q"
-    " WHERE m.tsv @@ q AND m.room_id = ANY($2::text[])"
-    " ORDER BY ts_rank(m.tsv, q) DESC, m.ts DESC, m.id DESC LIMIT $3::int OFFSET $4::bigint";
+    "SELECT id, room_id, epoch, \"offset\", ts, sender_id, text, body FROM ("
+    " SELECT m.id, m.room_id, m.epoch, m.\"offset\", m.ts, m.sender_id, m.text, m.body, m.tsv, q.q"
+    " FROM messages m, to_tsquery('simple', $1) AS q(q)"
+    " WHERE m.tsv @@ q.q AND m.room_id = ANY($2::text[])"
+    " ORDER BY m.ts DESC, m.id DESC LIMIT " STR(QUERY_CANDIDATES) ") c"
+    " ORDER BY ts_rank(tsv, q) DESC, ts DESC, id DESC LIMIT $3::int OFFSET $4::bigint";
 
 /* to_tsquery says NOTICE for a word without lexemes; that is not worth a log line. */
 static void quiet(void *arg, const char *message)

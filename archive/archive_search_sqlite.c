@@ -7,22 +7,31 @@
  * `"채팅"* "room"*`. So nothing of the user's text is FTS5 syntax: no column filter,
  * no OR/NOT/NEAR, no '^'. The rooms are one bound JSON array, read with json_each, so
  * membership is part of the query and nothing outside the caller's rooms is ever
- * ranked, counted or skipped over. Best match first by bm25 (lower is better in
- * SQLite), then newest, then rowid, a total order so that skip/limit pages do not
- * overlap while the archive does not change.
+ * ranked, counted or skipped over. Of the newest QUERY_CANDIDATES matches, best match
+ * first by bm25 (lower is better in SQLite), then newest, then rowid: a total order,
+ * so skip/limit pages do not overlap while the archive does not change.
  * Deliberately not here: tokenizing the query (query.c), snippets (query.c). */
 #include "archive_int.h"
 #include "buf.h"
+#include "query.h"
 #include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+/* The inner query walks the matches newest first (FTS5 reads its doclists backwards
+ * for ORDER BY rowid DESC; rowids grow with arrival) and stops after
+ * QUERY_CANDIDATES of them in the caller's rooms; only those are ranked. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 static const char search_sql[] =
-    "SELECT m.id, m.room_id, m.epoch, m.\"offset\", m.ts, m.sender_id, m.text, m.body"
+    "SELECT id, room_id, epoch, \"offset\", ts, sender_id, text, body FROM ("
+    " SELECT m.rowid AS rid, m.id, m.room_id, m.epoch, m.\"offset\", m.ts, m.sender_id, m.text, m.body,"
+    " bm25(messages_fts) AS score"
     " FROM messages_fts f JOIN messages m ON m.rowid = f.rowid"
     " WHERE f.messages_fts MATCH ?1 AND m.room_id IN (SELECT value FROM json_each(?2))"
-    " ORDER BY bm25(messages_fts), m.ts DESC, m.rowid DESC LIMIT ?3 OFFSET ?4";
+    " ORDER BY f.rowid DESC LIMIT " STR(QUERY_CANDIDATES) ")"
+    " ORDER BY score, ts DESC, rid DESC LIMIT ?3 OFFSET ?4";
 
 static void search_free(archive *a)
 {

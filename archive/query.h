@@ -26,6 +26,11 @@
 #define QUERY_MAX_CP 200    /* q: 1..200 code points (the contract) */
 #define QUERY_MAX_WORDS 32  /* distinct words after dropping repeats */
 #define QUERY_SNIPPET_CP 160 /* default snippet width, code points of the message */
+/* The back ends rank the newest QUERY_CANDIDATES matching messages of the caller's
+ * rooms (best first, then newest): a bound on the work of one search whatever the
+ * words (a word in half of a million messages would otherwise rank them all), and
+ * the most results paging can reach. */
+#define QUERY_CANDIDATES 1000
 
 typedef enum query_rc {
     QUERY_OK = 0,

@@ -20,6 +20,9 @@
 #                    alternating run by run (the ratio must stay >= 0.98)
 #   peer             RabbitMQ 3.10 Web-STOMP with the same load generator (fan-out,
 #                    latency, bytes per connection), started here and stopped here
+#   search           a million archived messages on SQLite and on PostgreSQL: query
+#                    p50/p99 for 1, 2 and 3 words, bytes on disk per message
+#                    (tests/bench/search_bench.sh; BENCH_NO_SEARCH=1 skips it)
 # Each figure is the median of $RUNS independent runs (own connections and users),
 # with the min–max spread; a run measures flat out first, then the percentages of
 # that run's own peak on the same connections. Profiles (perf) are taken in extra
@@ -360,6 +363,14 @@ if stack_start rest --api-procs "$API_PROCS"; then
         sed -n 's/^cmdstat_\([a-z]*\):calls=\([0-9]*\),usec=\([0-9]*\).*/\1 \2 \3/p' >"$WORK/rest-rooms.redis"
     profile_report rest-rooms
     stack_stop
+fi
+
+# ---- 6. search over a million archived messages (tests/bench/search_bench.sh) -----------------
+if [ "${BENCH_NO_SEARCH:-0}" != 1 ]; then
+    [ "$QUICK" = 1 ] && export SEARCH_N=${SEARCH_N:-100000} SEARCH_Q=${SEARCH_Q:-30}
+    note_cmd "tests/bench/search_bench.sh   # search_bench gen/query; SEARCH_N=${SEARCH_N:-1000000} SEARCH_Q=${SEARCH_Q:-100}"
+    B=$B SERVER_CPUS=$SERVER_CPUS "$ROOT/tests/bench/search_bench.sh" "$RAW/search.md" >/dev/null ||
+        say "search: the section failed (see above)"
 fi
 
 ELAPSED=$(($(date +%s) - T0))
