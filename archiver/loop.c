@@ -142,6 +142,14 @@ static void stats(state *s)
         return;
     }
     atomic_store(&am.length, reply_int(map_get(st, "length")));
+    /* Archived entries are deleted: the first entry is the oldest not archived yet, and
+     * its id is the Redis time (ms) it was appended. */
+    const redisReply *first = map_get(st, "first-entry");
+    stream_id fid;
+    int64_t lag_ms = 0;
+    if (first && first->type == REDIS_REPLY_ARRAY && first->elements >= 1 && reply_sid(first->element[0], &fid) == 0)
+        lag_ms = now_ms() - (int64_t)fid.ms;
+    atomic_store(&am.lag_ms, lag_ms > 0 ? lag_ms : 0);
     const redisReply *g = NULL;
     for (size_t i = 0; gr->type == REDIS_REPLY_ARRAY && i < gr->elements; i++) {
         const redisReply *name = map_get(gr->element[i], "name");

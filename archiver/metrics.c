@@ -76,6 +76,9 @@ void am_write(buf *b, const char *consumer)
     gauge(b, "chat_archiver_feed_lag", "Feed entries not yet delivered to the group (-1: unknown).",
           atomic_load(&am.lag));
     gauge(b, "chat_archiver_feed_length", "Entries in the feed stream.", atomic_load(&am.length));
+    prom_family(b, "chat_archiver_lag_seconds", "gauge",
+                "Age of the oldest stored message not archived yet (0 when the feed is empty), by the Redis clock.");
+    buf_printf(b, "chat_archiver_lag_seconds %.3f\n", (double)atomic_load(&am.lag_ms) / 1000.0);
     gauge(b, "chat_archiver_last_commit_timestamp_seconds", "Unix time of the last committed batch (0: none).",
           atomic_load(&am.last_commit_ms) / 1000);
     gauge(b, "chat_archiver_redis_up", "1 when the last Redis command succeeded.", atomic_load(&am.redis_up));

@@ -27,6 +27,7 @@ typedef struct archiver_metrics {
     atomic_int_fast64_t pending;        /* the group's delivered-but-unacknowledged entries */
     atomic_int_fast64_t lag;            /* entries not yet delivered to the group (-1 unknown) */
     atomic_int_fast64_t length;         /* entries in the feed stream */
+    atomic_int_fast64_t lag_ms;         /* age of the oldest entry not archived yet (0: none) */
     atomic_int_fast64_t last_commit_ms; /* wall clock of the last commit (0: none yet) */
     atomic_int redis_up, archive_up;
     atomic_uint_fast64_t commit_bucket[PROM_BUCKETS + 1]; /* commit latency, like prom_hist */

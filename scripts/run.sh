@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/run.sh - `make run`: start redis (unless one answers at REDIS_URL), RELAYS
-# relays (default 1) and lighttpd with the API on PORT (default 8080), in the
-# foreground. Ctrl-C or `make stop` stops what this started, and nothing else.
+# relays (default 1), chat-archiver and lighttpd with the API on PORT (default 8080), in
+# the foreground. Ctrl-C or `make stop` stops what this started, and nothing else.
 # TLS=1 also serves https and wss on TLS_PORT (default 8443; see scripts/tls.sh).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -66,6 +66,16 @@ if [ -x "$B/ws-relay/chat-relay" ]; then
         relay_ports="$relay_ports $p"
         echo "run: started relay $i on 127.0.0.1:$p (log var/relay$i.log)"
     done
+fi
+
+# The archiver; ARCHIVE_URL made absolute (a relative SQLite path is under the repository)
+# so chat-api, started by lighttpd in another directory, opens the same file.
+export ARCHIVE_URL=$(conf ARCHIVE_URL sqlite:var/archive.db)
+case $ARCHIVE_URL in postgres*://* | /* | sqlite:/*) ;; sqlite:*) ARCHIVE_URL=sqlite:$ROOT/${ARCHIVE_URL#sqlite:} ;; *) ARCHIVE_URL=$ROOT/$ARCHIVE_URL ;; esac
+if [ -x "$B/archiver/chat-archiver" ]; then
+    "$B/archiver/chat-archiver" >>"$STATE/archiver.log" 2>&1 &
+    echo "$! archiver" >>"$STATE/run.pids"
+    echo "run: started chat-archiver (log var/archiver.log, metrics on 127.0.0.1:$(conf METRICS_PORT 8091))"
 fi
 
 # Refused Redis credentials: stop here with chat-api's one line, rather than let
