@@ -10,13 +10,13 @@
 // (never 500, never database text), snippet ranges in code points, and history walked
 // back and forth across the Redis/archive boundary (HISTORY_SIZE 20, 60 messages). On
 // PostgreSQL also: the archive stopped -> 503 JSON for what needs it, Redis history
-// still served.
+// still served; and tests/unit/test_archive_search runs against that cluster first.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { useStack, ROOT } from './lib/stack.mjs';
 import { Api, raw, frame, until } from './lib/client.mjs';
 import Ajv2020 from 'ajv/dist/2020.js';
@@ -44,6 +44,11 @@ function backend(name) {
                 env.ARCHIVE_URL = execFileSync(join(ROOT, 'tests', 'pg.sh'), ['start', pgDir], {
                     env: { ...process.env, PG_FAST: '1' }, encoding: 'utf8', timeout: 60000,
                 }).trim();
+                // archive_search's own tests (tests/unit/test_archive_search.c) on this
+                // cluster too, before the stack uses it (they empty the table)
+                execFileSync(resolve(ROOT, process.env.B || 'build/asan', 'tests', 'unit', 'test_archive_search'), [], {
+                    env: { ...process.env, ARCHIVE_TEST_URL: env.ARCHIVE_URL }, stdio: 'pipe', timeout: 30000,
+                });
             }, { timeout: 70000 });
         }
         const stack = useStack({ archiver: true, apiProcs: 1, env });
