@@ -29,8 +29,8 @@ CPU=${SERVER_CPUS:-0}
 say() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 mkdir -p "$CACHE" "$(dirname "$OUT")"
 
-# The corpus version: N and the generator's checksum.
-VERSION="$N $(sha256sum "$ROOT/tests/bench/search/search_bench.c" | cut -c1-16)"
+# The corpus version: N and the checksum of the generator and of the schemas.
+VERSION="$N $(cat "$ROOT/tests/bench/search/search_bench.c" "$ROOT/archive/archive_sqlite.c" "$ROOT/archive/archive_pg.c" | sha256sum | cut -c1-16)"
 if [ "$(cat "$CACHE/version" 2>/dev/null)" != "$VERSION" ]; then
     say "search: new corpus of $N messages (kept in ${CACHE#$ROOT/} for later runs)"
     [ -f "$CACHE/pg/postgres.pid" ] && "$ROOT/tests/pg.sh" stop "$CACHE/pg" >/dev/null 2>&1
@@ -55,7 +55,8 @@ taskset -c "$CPU" "$TOOL" query "sqlite:$CACHE/sqlite.db" "$Q" >"$CACHE/query-sq
 say "search: $Q queries of 1, 2 and 3 words on PostgreSQL"
 taskset -c "$CPU" "$TOOL" query "$PG_URL" "$Q" >"$CACHE/query-pg.txt" || exit 1
 
-SQ_BYTES=$(($(stat -c %s "$CACHE/sqlite.db") + $(stat -c %s "$CACHE/sqlite.db-wal" 2>/dev/null || echo 0)))
+# pages in use (a fresh bulk load has no free pages; this also holds after edits)
+SQ_BYTES=$(sqlite3 "$CACHE/sqlite.db" "SELECT (p.page_count - f.freelist_count) * s.page_size FROM pragma_page_count() p, pragma_freelist_count() f, pragma_page_size() s")
 PG_BYTES=$(psql "$PG_URL" -Atc "SELECT pg_total_relation_size('messages')")
 PG_DB_BYTES=$(psql "$PG_URL" -Atc "SELECT pg_database_size(current_database())")
 PG_VERSION=$(psql "$PG_URL" -Atc "SHOW server_version" | cut -d' ' -f1)
@@ -86,7 +87,7 @@ per() { awk -v b="$1" -v n="$N" 'BEGIN { printf "%.0f", b / n }'; }
     for w in 1 2 3; do row "SQLite $(sqlite3 --version | cut -d' ' -f1) FTS5" "$CACHE/query-sqlite.txt" $w; done
     for w in 1 2 3; do row "PostgreSQL $PG_VERSION GIN" "$CACHE/query-pg.txt" $w; done
     echo
-    echo "Size on disk: SQLite $(per "$SQ_BYTES") bytes per message (the file with its FTS5 index,"
+    echo "Size on disk: SQLite $(per "$SQ_BYTES") bytes per message (the file's pages in use, with the FTS5 index,"
     echo "$((SQ_BYTES / 1048576)) MiB); PostgreSQL $(per "$PG_BYTES") bytes per message (table, TOAST and"
     echo "indexes: \`pg_total_relation_size\`, $((PG_BYTES / 1048576)) MiB; the whole database"
     echo "$((PG_DB_BYTES / 1048576)) MiB). A stored message is its text plus the Message JSON"
