@@ -26,7 +26,7 @@ void store_init(size_t hsize, size_t archive_backlog_max, unsigned redis_timeout
     timeout_ms = redis_timeout_ms;
     snprintf(history_size, sizeof history_size, "%zu", hsize);
     snprintf(backlog_max, sizeof backlog_max, "%zu", archive_backlog_max);
-    sc_send = rds_script_add(script_send);
+    sc_send = rds_script_add(hsize ? script_send : script_send_nohistory);
     sc_sub_check = rds_script_add(script_sub_check);
     sc_presence = rds_script_add(script_presence);
     sc_reassert = rds_script_add(script_presence_reassert);

@@ -12,6 +12,8 @@
 //   - retention deletes messages older than ARCHIVE_RETENTION_DAYS, keeps the rest
 //   - Redis restarted (and emptied) while the archiver runs: it recreates its group and
 //     archives what comes next
+//   - (PostgreSQL) the database stopped while messages are sent: nothing acknowledged,
+//     everything archived once it is back
 //   - GET /metrics from loopback (promtool-clean, counts agree with the archive); 403 JSON
 //     over a non-loopback address
 import { describe, test, before, after } from 'node:test';
@@ -56,7 +58,7 @@ function suite(backend) {
                 env.ARCHIVE_URL = url;
             }, { timeout: 70000 });
         }
-        const stack = useStack({ relays: 1, archiver: true, env });
+        const stack = useStack({ relays: 1, apiProcs: 1, archiver: true, env });
         if (backend === 'postgresql') {
             after(() => {
                 execFileSync(join(ROOT, 'tests', 'pg.sh'), ['stop', pgDir], { timeout: 30000 });
@@ -226,7 +228,7 @@ function suite(backend) {
         test('Redis restarted (and emptied) while the archiver runs: it recreates its group and goes on', { timeout: 60000 }, async () => {
             const m0 = await metrics();
             await stack.redisStop();
-            await sleep(1500);
+            await sleep(500);
             await stack.redisStart();
             // Redis came back empty (the test stack keeps no data): new user, room, messages.
             const { room, users: [u] } = await api.roomWith(1);
@@ -241,6 +243,23 @@ function suite(backend) {
             assert.ok(m.get('chat_archiver_errors_total', { kind: 'redis' }) > m0.get('chat_archiver_errors_total', { kind: 'redis' }),
                 'the outage was seen');
             assert.equal(m.get('chat_archiver_redis_up'), 1);
+            r.close();
+        });
+
+        if (backend === 'postgresql') test('the database down while messages are sent: nothing acknowledged, all archived when it is back', { timeout: 60000 }, async () => {
+            const { room, users: [u] } = await api.roomWith(1);
+            const r = await raw(stack.relayUrl(0), { name: 'db-outage' });
+            await r.connect(u.token);
+            execFileSync(join(ROOT, 'tests', 'pg.sh'), ['stop', pgDir], { timeout: 30000 });
+            await sendBurst(r, room.id, 'dbdown', 1, 500);
+            await until(async () => (await metrics()).get('chat_archiver_archive_up') === 0, 15000, 'the archiver to notice', 200);
+            assert.ok(respInt(await stack.redis('XLEN', FEED)) >= 500, 'the messages wait in the feed');
+            execFileSync(join(ROOT, 'tests', 'pg.sh'), ['start', pgDir], { env: { ...process.env, PG_FAST: '1' }, timeout: 60000 });
+            await until(() => count(`room_id = '${room.id}'`) === 500, 30000, '500 archived after the outage', 200);
+            await until(async () => await pending() === 0, 10000, 'nothing pending', 100);
+            const m = await metrics();
+            assert.equal(m.get('chat_archiver_archive_up'), 1);
+            assert.ok(m.get('chat_archiver_errors_total', { kind: 'archive' }) > 0);
             r.close();
         });
 
