@@ -9,7 +9,7 @@
 #                                        tests/bench/NOTES.md); measures nothing
 #   BENCH_SECTIONS="mix storm" BENCH_OUT=FILE tests/bench/bench.sh   only these sections
 #                                        (fanout metrics history rabbit two conns rest
-#                                        mix storm archiver); the others' tables stay empty, so
+#                                        mix storm archiver search); the others' tables stay empty, so
 #                                        write to another file than docs/BENCHMARKS.md
 #
 # Measures, on private stacks (tests/stack.sh) pinned to $SERVER_CPUS while every
@@ -36,7 +36,7 @@
 #                    latency, bytes per connection), started here and stopped here
 #   search           a million archived messages on SQLite and on PostgreSQL: query
 #                    p50/p99 for 1, 2 and 3 words, bytes on disk per message
-#                    (tests/bench/search_bench.sh; BENCH_NO_SEARCH=1 skips it)
+#                    (tests/bench/search_bench.sh; the corpus is kept in build/bench-search)
 # Each figure is the median of $RUNS independent runs (own connections and users),
 # with the min–max spread; a run measures flat out first, then the percentages of
 # that run's own peak on the same connections. Profiles (perf) are taken in extra
@@ -475,8 +475,8 @@ if [ -x "$B/archiver/chat-archiver" ] && want archiver; then
     B="$B" taskset -c "$SERVER_CPUS" "$ROOT/tests/bench/archiver.sh" "$WORK/archiver" "$ARCHIVE_N" >>"$RAW/archiver.txt" 2>>"$RAW/archiver.err"
 fi
 
-# ---- 7. search over a million archived messages (tests/bench/search_bench.sh) -----------------
-if [ "${BENCH_NO_SEARCH:-0}" != 1 ]; then
+# ---- 9. search over a million archived messages (tests/bench/search_bench.sh) -----------------
+if [ -x "$B/tests/bench/search_bench" ] && want search; then
     [ "$QUICK" = 1 ] && export SEARCH_N=${SEARCH_N:-100000} SEARCH_Q=${SEARCH_Q:-30}
     note_cmd "tests/bench/search_bench.sh   # search_bench gen/query; SEARCH_N=${SEARCH_N:-1000000} SEARCH_Q=${SEARCH_Q:-100}"
     B=$B SERVER_CPUS=$SERVER_CPUS "$ROOT/tests/bench/search_bench.sh" "$RAW/search.md" >/dev/null ||
