@@ -35,7 +35,8 @@ const DB_WORDS = /sqlite|fts5|postgres|tsquery|tsvector|syntax|SQLSTATE|relation
 const cpSlice = (s, a, b) => Array.from(s).slice(a, b).join('');
 
 function backend(name) {
-    describe(`search on ${name}`, () => {
+    // one test at a time inside a back end (the parent runs the two back ends side by side)
+    describe(`search on ${name}`, { concurrency: 1 }, () => {
         const env = { HISTORY_SIZE: '20', SEND_BURST: '100000', SEND_RATE: '100000', ARCHIVE_BATCH: '50' };
         let pgDir = null;
         if (name === 'postgresql') {
