@@ -29,7 +29,7 @@ static const char schema[] =
     " UNIQUE(room_id, epoch, \"offset\"));"
     "CREATE INDEX IF NOT EXISTS messages_ts ON messages(ts);"
     "CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5(text, content='messages',"
-    " content_rowid='rowid', tokenize='unicode61 remove_diacritics 0');"
+    " content_rowid='rowid', tokenize='unicode61 remove_diacritics 0', prefix='1 2 3');"
     "CREATE TRIGGER IF NOT EXISTS messages_ai AFTER INSERT ON messages BEGIN"
     " INSERT INTO messages_fts(rowid, text) VALUES (new.rowid, new.text); END;"
     "CREATE TRIGGER IF NOT EXISTS messages_ad AFTER DELETE ON messages BEGIN"

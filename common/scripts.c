@@ -202,22 +202,29 @@ const char script_rooms_page[] =
 
 /* KEYS: members, room, epoch, seq, history. ARGV: user id, mode ("newest", "before",
  * "after"), offset, limit. -2 when the room does not exist, -1 when the user is not a
- * member; else {epoch or "", newest offset or 0, bodies...} in ascending offset
- * order: the newest limit messages, or the newest limit older than offset ("before"),
- * or the oldest limit newer than offset ("after"). One atomic step, so the page and
- * the newest offset agree. */
+ * member; else {epoch or "", newest offset or 0, the oldest offset still in the
+ * history or 0, then offset and body of each message} in ascending offset order: the
+ * newest limit messages, or the newest limit older than offset ("before"), or the
+ * oldest limit newer than offset ("after"). One atomic step, so the page, the oldest
+ * and the newest offset agree (the API continues below the oldest in the archive). */
 const char script_history[] =
     "if redis.call('EXISTS', KEYS[2]) == 0 then return -2 end\n"
     "if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return -1 end\n"
-    "local out = {redis.call('GET', KEYS[3]) or '', tonumber(redis.call('GET', KEYS[4]) or '0')}\n"
+    "local first, lo = redis.call('XRANGE', KEYS[5], '-', '+', 'COUNT', 1), 0\n"
+    "if #first > 0 then lo = tonumber(string.match(first[1][1], '^(%d+)')) end\n"
+    "local out = {redis.call('GET', KEYS[3]) or '', tonumber(redis.call('GET', KEYS[4]) or '0'), lo}\n"
     "local off, lim, r = tonumber(ARGV[3]), tonumber(ARGV[4]), {}\n"
+    "local function put(e)\n"
+    "  out[#out + 1] = tonumber(string.match(e[1], '^(%d+)'))\n"
+    "  out[#out + 1] = e[2][2]\n"
+    "end\n"
     "if ARGV[2] == 'after' then\n"
     "  r = redis.call('XRANGE', KEYS[5], '(' .. off .. '-0', '+', 'COUNT', lim)\n"
-    "  for i = 1, #r do out[#out + 1] = r[i][2][2] end\n"
+    "  for i = 1, #r do put(r[i]) end\n"
     "else\n"
     "  if ARGV[2] == 'newest' then r = redis.call('XREVRANGE', KEYS[5], '+', '-', 'COUNT', lim)\n"
     "  elseif off > 1 then r = redis.call('XREVRANGE', KEYS[5], '(' .. off .. '-0', '-', 'COUNT', lim) end\n"
-    "  for i = #r, 1, -1 do out[#out + 1] = r[i][2][2] end\n"
+    "  for i = #r, 1, -1 do put(r[i]) end\n"
     "end\n"
     "return out\n";
 

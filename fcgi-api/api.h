@@ -43,6 +43,7 @@ typedef struct api_cfg {
     long long file_max;        /* FILE_MAX bytes per uploaded file */
     long long pixels_max;      /* FILE_PIXELS_MAX: larger images get no thumbnail */
     const char *files_dir;     /* FILES_DIR, absolute (owned by main.c) */
+    const char *archive_url;   /* ARCHIVE_URL (search, history past Redis) */
 } api_cfg;
 
 /* Route flags. API_ROOMS_VERSION: api_auth() also reads the rooms version (for the
@@ -130,6 +131,7 @@ chat_rc api_rooms_get(api_req *req);
 chat_rc api_rooms_join(api_req *req);
 chat_rc api_rooms_leave(api_req *req);
 chat_rc api_rooms_messages(api_req *req); /* history.c */
+chat_rc api_search(api_req *req);         /* search.c */
 chat_rc api_health(api_req *req);
 chat_rc api_files_upload(api_req *req); /* files.c */
 chat_rc api_files_get(api_req *req);

@@ -20,8 +20,11 @@ $(API_LIB): $(filter-out $(API_MAIN_OBJ),$(API_OBJS))
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(API_BIN): $(API_MAIN_OBJ) $(API_LIB) $(COMMON_LIB)
+# Search and the history past Redis read the archive (archive/build.mk).
+$(B)/fcgi-api/%.o: CFLAGS += -Iarchive
+
+$(API_BIN): $(API_MAIN_OBJ) $(API_LIB) $(ARCHIVE_LIB) $(COMMON_LIB)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(API_MAIN_OBJ) $(API_LIB) $(COMMON_LIB) $(LIBS) $(VIPS_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(API_MAIN_OBJ) $(API_LIB) $(ARCHIVE_LIB) $(COMMON_LIB) $(LIBS) $(ARCHIVE_LIBS) $(VIPS_LIBS)
 
 ALL_BINS += $(API_BIN)

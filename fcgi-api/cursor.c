@@ -49,3 +49,37 @@ int api_cursor_decode(const char *s, int64_t *score, char id[API_ID_MAX + 1])
     id[idlen] = '\0';
     return 0;
 }
+
+size_t api_search_cursor_encode(long long skip, char *out, size_t cap)
+{
+    char raw[24];
+    if (skip < 1 || skip > API_SEARCH_SKIP_MAX) return 0;
+    int n = snprintf(raw, sizeof raw, "s.%lld", skip);
+    size_t need = sodium_base64_ENCODED_LEN((size_t)n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    if (need > cap) return 0;
+    sodium_bin2base64(out, cap, (const unsigned char *)raw, (size_t)n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    return strlen(out);
+}
+
+int api_search_cursor_decode(const char *s, long long *skip)
+{
+    unsigned char raw[16];
+    size_t rawlen = 0, slen = strlen(s);
+    if (slen == 0 || slen > 16) return -1;
+    if (sodium_base642bin(raw, sizeof raw - 1, s, slen, NULL, &rawlen, NULL,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+        return -1;
+    raw[rawlen] = '\0';
+    if (rawlen < 3 || rawlen > 6 || raw[0] != 's' || raw[1] != '.' || raw[2] == '0') return -1;
+    long long v = 0;
+    for (size_t i = 2; i < rawlen; i++) {
+        if (raw[i] < '0' || raw[i] > '9') return -1;
+        v = v * 10 + (raw[i] - '0');
+    }
+    if (v < 1 || v > API_SEARCH_SKIP_MAX) return -1;
+    /* one cursor, one spelling: re-encoding must give s back */
+    char again[32];
+    if (api_search_cursor_encode(v, again, sizeof again) != slen || strcmp(again, s) != 0) return -1;
+    *skip = v;
+    return 0;
+}

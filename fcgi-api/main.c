@@ -8,6 +8,7 @@
  * several of these processes side by side. */
 #include "api.h"
 #include "blobs.h"
+#include "archive_api.h"
 #include "cfg.h"
 #include "http.h"
 #include "keys.h"
@@ -57,6 +58,8 @@ static void usage(FILE *f)
             "                     working directory; lighttpd's x-sendfile-docroot must match)\n"
             "  LOG_LEVEL          info\n"
             "  API_METRICS_FILE   (FastCGI socket path + .metrics) counters shared by all processes\n"
+            "  ARCHIVE_URL        sqlite:var/archive.db  the message archive (search, older history):\n"
+            "                     sqlite:PATH or PATH, or postgresql://user:password@host:port/db\n"
             "\nRoutes:\n",
             (unsigned long long)crypto_pwhash_OPSLIMIT_INTERACTIVE, (unsigned long long)crypto_pwhash_OPSLIMIT_MIN,
             (size_t)crypto_pwhash_MEMLIMIT_INTERACTIVE, (size_t)crypto_pwhash_MEMLIMIT_MIN);
@@ -77,6 +80,7 @@ static api_cfg read_cfg(void)
         .redis_timeout_ms = cfg_int("REDIS_TIMEOUT_MS", 500, 10, 60000),
         .file_max = cfg_int("FILE_MAX", 25L << 20, 1, 1L << 40),
         .pixels_max = cfg_int("FILE_PIXELS_MAX", 50000000L, 1, 1L << 40),
+        .archive_url = cfg_str("ARCHIVE_URL", "sqlite:var/archive.db"),
     };
     return c;
 }
@@ -221,6 +225,7 @@ int main(int argc, char **argv)
 
     am_init(cfg_str("API_METRICS_FILE", NULL), sock);
     redis = rconn_new(&url, (int)cfg.redis_timeout_ms);
+    api_archive_init(cfg.archive_url);
     FCGX_InitRequest(&fr, sock, FCGI_FAIL_ACCEPT_ON_INTR);
     log_info("start", "redis_host=%s redis_port=%d prefix=%s session_ttl=%ld pwhash_ops=%llu pwhash_mem=%zu files_dir=%s file_max=%lld",
              log_q(0, url.host), url.port, log_q(1, keys_prefix()), cfg.session_ttl, cfg.pw_ops, cfg.pw_mem,
@@ -234,6 +239,7 @@ int main(int argc, char **argv)
     FCGX_Free(&fr, 1);
     api_rooms_cache_free();
     media_free();
+    api_archive_shutdown();
     am_free();
     rconn_free(redis);
     cfg_reset();

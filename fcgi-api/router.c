@@ -31,6 +31,7 @@ static const api_route routes[] = {
     {.method = "POST", .pattern = "/api/rooms/{id}/files", .handler = api_files_upload, .name = "files.upload", .flags = API_AUTH | API_FILE},
     {.method = "GET", .pattern = "/api/files/{id}", .handler = api_files_get, .name = "files.get", .flags = API_AUTH},
     {.method = "GET", .pattern = "/api/files/{id}/thumb", .handler = api_files_thumb, .name = "files.thumb", .flags = API_AUTH},
+    {.method = "GET", .pattern = "/api/search", .handler = api_search, .name = "search", .flags = API_AUTH},
     {.method = "GET", .pattern = "/api/health", .handler = api_health, .name = "health", .flags = 0},
     {.method = "GET", .pattern = "/api/metrics", .handler = api_metrics, .name = "metrics", .flags = 0},
 };
@@ -151,4 +152,14 @@ int api_query_param(const char *query, const char *name, char *out, size_t cap)
         p = amp ? amp + 1 : NULL;
     }
     return 0;
+}
+
+int api_query_int(api_req *req, const char *name, long min, long max, long *v)
+{
+    char s[24];
+    int got = api_query_param(req->query, name, s, sizeof s);
+    if (got == 0) return 0;
+    if (got == 1 && s[0] && strspn(s, "0123456789") == strlen(s) && parse_long(s, min, max, v) == 0) return 1;
+    api_fail(req, CHAT_EINVALID, "%s must be an integer from %ld to %ld", name, min, max);
+    return -1;
 }

@@ -43,4 +43,9 @@ const char *api_uri_query(const char *uri);
  * (bad escape, NUL, or does not fit). The first occurrence wins. */
 int api_query_param(const char *query, const char *name, char *out, size_t cap);
 
+/* Parameter name as a whole non-negative decimal integer in [min, max]: 1 and *v when
+ * present and valid, 0 when absent, -1 when malformed (then req holds a 422 message
+ * naming the parameter and the range). */
+int api_query_int(api_req *req, const char *name, long min, long max, long *v);
+
 #endif

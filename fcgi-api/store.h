@@ -102,12 +102,14 @@ chat_rc api_store_login_fail_reset(rconn *c, const char *email, const char *addr
 
 /* ---- history (store_rooms.c) -------------------------------------------------- */
 
-/* A page of a room's stored messages (script_history): the bodies exactly as they
- * were delivered, ascending by offset. Free with api_history_free(). */
+/* A page of a room's stored messages in Redis (script_history): the bodies exactly
+ * as they were delivered, ascending by offset. Free with api_history_free(). */
 typedef struct api_history {
     char epoch[API_ID_MAX + 1]; /* "" when the room has no history yet */
     long long offset;           /* the room's newest offset, 0 when none */
+    long long oldest;           /* the oldest offset still in Redis, 0 when none */
     size_t n;
+    long long *offs;            /* offs[i] is the offset of bodies[i] */
     char **bodies;
     size_t *lens;
 } api_history;
@@ -118,6 +120,15 @@ enum api_history_mode { API_HISTORY_NEWEST = 0, API_HISTORY_BEFORE, API_HISTORY_
 chat_rc api_store_history(rconn *c, const char *room_id, const char *user_id, enum api_history_mode mode,
                           long long offset, size_t limit, api_history *h);
 void api_history_free(api_history *h);
+
+/* ---- search (store_rooms.c) --------------------------------------------------- */
+
+/* The rooms user_id may search now: every room of P user:{id}:rooms, or only room_id
+ * when it is not NULL (CHAT_ENOTFOUND when that room does not exist, CHAT_EFORBIDDEN
+ * when the user is not a member of it). *ids is a new array of *n new strings; free
+ * with api_ids_free(). */
+chat_rc api_store_search_rooms(rconn *c, const char *user_id, const char *room_id, char ***ids, size_t *n);
+void api_ids_free(char **ids, size_t n);
 
 /* ---- rooms (store_rooms.c) ---------------------------------------------------- */
 

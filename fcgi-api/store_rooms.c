@@ -324,6 +324,56 @@ chat_rc api_store_user_rooms(rconn *c, const char *user_id, api_room **rooms, si
     return rc;
 }
 
+/* ---- search ----------------------------------------------------------------------------- */
+
+void api_ids_free(char **ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++) free(ids[i]);
+    free(ids);
+}
+
+chat_rc api_store_search_rooms(rconn *c, const char *user_id, const char *room_id, char ***ids, size_t *n)
+{
+    char kur[KEYS_MAX], kroom[KEYS_MAX];
+    *ids = NULL;
+    *n = 0;
+    if (!keys_user_rooms(kur, sizeof kur, user_id)) return CHAT_EINTERNAL;
+    if (room_id) {
+        if (!keys_room(kroom, sizeof kroom, room_id)) return CHAT_EINTERNAL;
+        redisReply *rep = rconn_cmd(c, "SISMEMBER %s %s", kur, room_id);
+        chat_rc rc = api_store_check(rep, "search-rooms");
+        if (rc == CHAT_OK && rep->type != REDIS_REPLY_INTEGER) rc = CHAT_EINTERNAL;
+        int member = rc == CHAT_OK && rep->integer == 1;
+        if (rep) freeReplyObject(rep);
+        if (rc != CHAT_OK) return rc;
+        if (!member) {
+            rep = rconn_cmd(c, "EXISTS %s", kroom);
+            rc = api_store_check(rep, "search-rooms");
+            if (rc == CHAT_OK && rep->type != REDIS_REPLY_INTEGER) rc = CHAT_EINTERNAL;
+            if (rc == CHAT_OK) rc = rep->integer ? CHAT_EFORBIDDEN : CHAT_ENOTFOUND;
+            if (rep) freeReplyObject(rep);
+            return rc;
+        }
+        *ids = xcalloc(1, sizeof **ids);
+        (*ids)[0] = xstrdup(room_id);
+        *n = 1;
+        return CHAT_OK;
+    }
+    redisReply *rep = rconn_cmd(c, "SMEMBERS %s", kur);
+    chat_rc rc = api_store_check(rep, "search-rooms");
+    if (rc == CHAT_OK && rep->type != REDIS_REPLY_ARRAY) rc = CHAT_EINTERNAL;
+    if (rc == CHAT_OK) {
+        *ids = xcalloc(rep->elements ? rep->elements : 1, sizeof **ids);
+        for (size_t i = 0; i < rep->elements; i++) {
+            const redisReply *e = rep->element[i];
+            if (e->type != REDIS_REPLY_STRING || e->len == 0 || e->len > API_ID_MAX) continue;
+            (*ids)[(*n)++] = xstrndup(e->str, e->len);
+        }
+    }
+    if (rep) freeReplyObject(rep);
+    return rc;
+}
+
 /* ---- history -------------------------------------------------------------------------- */
 
 void api_history_free(api_history *h)
@@ -331,6 +381,7 @@ void api_history_free(api_history *h)
     for (size_t i = 0; i < h->n; i++) free(h->bodies[i]);
     free(h->bodies);
     free(h->lens);
+    free(h->offs);
     memset(h, 0, sizeof *h);
 }
 
@@ -355,21 +406,25 @@ chat_rc api_store_history(rconn *c, const char *room_id, const char *user_id, en
         rc = rep->integer == -2 ? CHAT_ENOTFOUND : rep->integer == -1 ? CHAT_EFORBIDDEN : CHAT_EINTERNAL;
         goto done;
     }
-    if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 2 || rep->element[1]->type != REDIS_REPLY_INTEGER ||
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 3 || rep->elements % 2 == 0 ||
+        rep->element[1]->type != REDIS_REPLY_INTEGER || rep->element[2]->type != REDIS_REPLY_INTEGER ||
         !api_store_copy(h->epoch, sizeof h->epoch, rep->element[0])) {
         rc = CHAT_EINTERNAL;
         goto done;
     }
     h->offset = rep->element[1]->integer;
-    size_t n = rep->elements - 2;
+    h->oldest = rep->element[2]->integer;
+    size_t n = (rep->elements - 3) / 2;
     h->bodies = xcalloc(n ? n : 1, sizeof *h->bodies);
     h->lens = xcalloc(n ? n : 1, sizeof *h->lens);
+    h->offs = xcalloc(n ? n : 1, sizeof *h->offs);
     for (size_t i = 0; i < n; i++) {
-        const redisReply *b = rep->element[2 + i];
-        if (b->type != REDIS_REPLY_STRING) {
+        const redisReply *o = rep->element[3 + 2 * i], *b = rep->element[4 + 2 * i];
+        if (o->type != REDIS_REPLY_INTEGER || b->type != REDIS_REPLY_STRING) {
             rc = CHAT_EINTERNAL;
             break;
         }
+        h->offs[h->n] = o->integer;
         h->bodies[h->n] = xstrndup(b->str, b->len);
         h->lens[h->n++] = b->len;
     }

@@ -9,7 +9,7 @@
 #                                        tests/bench/NOTES.md); measures nothing
 #   BENCH_SECTIONS="mix storm" BENCH_OUT=FILE tests/bench/bench.sh   only these sections
 #                                        (fanout metrics history rabbit two conns rest
-#                                        mix storm archiver files); the others' tables stay empty, so
+#                                        mix storm archiver files search); the others' tables stay empty, so
 #                                        write to another file than docs/BENCHMARKS.md
 #
 # Measures, on private stacks (tests/stack.sh) pinned to $SERVER_CPUS while every
@@ -37,6 +37,9 @@
 #                    the relay's SEND ceiling (1 subscriber, flat out)
 #   peer             RabbitMQ 3.10 Web-STOMP with the same load generator (fan-out,
 #                    latency, bytes per connection), started here and stopped here
+#   search           a million archived messages on SQLite and on PostgreSQL: query
+#                    p50/p99 for 1, 2 and 3 words, bytes on disk per message
+#                    (tests/bench/search_bench.sh; the corpus is kept in build/bench-search)
 # Each figure is the median of $RUNS independent runs (own connections and users),
 # with the min–max spread; a run measures flat out first, then the percentages of
 # that run's own peak on the same connections. Profiles (perf) are taken in extra
@@ -481,6 +484,14 @@ if want files; then
     B="$B" RUNS="$RUNS" WRK_DURATION="$WRK_DURATION" SERVER_CPUS="$SERVER_CPUS" LOADGEN_CPUS="$LOADGEN_CPUS" \
         "$ROOT/tests/bench/files.sh" "$RAW" >/dev/null 2>>"$RAW/files.err" || say "files: failed (see $RAW/files.err)"
     note_cmd "tests/bench/files.sh [OUT_DIR]   (a 10 MiB download via the API vs static; 1 and 25 MiB uploads)"
+fi
+
+# ---- 10. search over a million archived messages (tests/bench/search_bench.sh) -----------------
+if [ -x "$B/tests/bench/search_bench" ] && want search; then
+    [ "$QUICK" = 1 ] && export SEARCH_N=${SEARCH_N:-100000} SEARCH_Q=${SEARCH_Q:-30}
+    note_cmd "tests/bench/search_bench.sh   # search_bench gen/query; SEARCH_N=${SEARCH_N:-1000000} SEARCH_Q=${SEARCH_Q:-100}"
+    B=$B SERVER_CPUS=$SERVER_CPUS "$ROOT/tests/bench/search_bench.sh" "$RAW/search.md" >/dev/null ||
+        say "search: the section failed (see above)"
 fi
 
 ELAPSED=$(($(date +%s) - T0))

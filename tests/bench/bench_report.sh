@@ -323,6 +323,11 @@ write_report() {
     fi
     [ -s "$WORK/relay-fanout.perf.txt" ] || [ -s "$WORK/rest-rooms.perf.txt" ] || md "(perf was not available.)" ""
 
+    # Search over the archive: the section tests/bench/search_bench.sh wrote.
+    if [ -s "$RAW/search.md" ]; then
+        md "$(cat "$RAW/search.md")" ""
+    fi
+
     md "## Reading of the committed run" ""
     if [ -f "$ROOT/tests/bench/NOTES.md" ]; then
         md "$(cat "$ROOT/tests/bench/NOTES.md")" ""

@@ -20,3 +20,14 @@ bench:
 	@DEPS_BENCH=1 scripts/deps.sh
 	@$(MAKE) --no-print-directory SANITIZE= B=build/release all
 	@B=build/release tests/bench/bench.sh
+
+# The search benchmark's generator and query driver (tests/bench/search_bench.sh),
+# a program of its own on the archive library.
+SEARCH_BENCH := $(B)/tests/bench/search_bench
+ALL_BINS += $(SEARCH_BENCH)
+$(B)/tests/bench/search/%.o: CFLAGS += -Iarchive $(shell pkg-config --cflags sqlite3 libpq 2>/dev/null)
+
+$(SEARCH_BENCH): $(B)/tests/bench/search/search_bench.o $(ARCHIVE_LIB) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(ARCHIVE_LIB) $(COMMON_LIB) $(LIBS) $(ARCHIVE_LIBS)

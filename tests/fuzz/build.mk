@@ -16,7 +16,7 @@ FUZZ_SMOKE_SECONDS ?= 5
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	$(WARN) -Icommon -Iws-relay
-FUZZ_NAMES := stomp sockjs sockjs_path archiver_feed filename
+FUZZ_NAMES := stomp sockjs sockjs_path archiver_feed filename query
 FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_B)/fuzz_%)
 
 $(FUZZ_B)/fuzz_stomp: ws-relay/stomp.c ws-relay/stomp.h
@@ -27,6 +27,8 @@ $(FUZZ_B)/fuzz_archiver_feed: FUZZ_CFLAGS += -Iarchive -Iarchiver
 $(FUZZ_B)/fuzz_archiver_feed: FUZZ_LIBS := -ljson-c
 $(FUZZ_B)/fuzz_filename: fcgi-api/fileinfo.c fcgi-api/fileinfo.h common/valid.c
 $(FUZZ_B)/fuzz_filename: FUZZ_CFLAGS += -Ifcgi-api
+$(FUZZ_B)/fuzz_query: archive/query.c archive/query_uni.c archive/query.h common/valid.c
+$(FUZZ_B)/fuzz_query: FUZZ_CFLAGS += -Iarchive
 
 $(FUZZ_B)/fuzz_%: tests/fuzz/fuzz_%.c common/buf.c common/util.c common/buf.h common/util.h
 	@mkdir -p $(dir $@)

@@ -137,6 +137,13 @@ test('a scripted session: every answer matches the document', { timeout: 60000 }
     assert.equal((await call('/api/rooms/{id}/messages', 'GET', '/api/rooms/nosuchroom/messages', { token: T2 })).status, 404);
     const stranger = await call('/api/users', 'POST', '/api/users', { body: { name: 'Stranger', email: `s-${email}`, password: 'password 123' } });
     assert.equal((await call('/api/rooms/{id}/messages', 'GET', `/api/rooms/${id}/messages`, { token: stranger.json.token })).status, 403);
+    // Search (nothing archived in this stack: the answers' shapes are what is checked here;
+    // tests/node/search.test.mjs checks what they find).
+    assert.equal((await call('/api/search', 'GET', `/api/search?q=stored&roomId=${id}&limit=5`, { token: T2 })).status, 200);
+    assert.equal((await call('/api/search', 'GET', '/api/search', { token: T2 })).status, 422);
+    assert.equal((await call('/api/search', 'GET', '/api/search?q=x&roomId=nosuchroom', { token: T2 })).status, 404);
+    assert.equal((await call('/api/search', 'GET', `/api/search?q=x&roomId=${id}`, { token: stranger.json.token })).status, 403);
+    assert.equal((await call('/api/search', 'GET', '/api/search?q=x')).status, 401);
     assert.equal((await call('/api/rooms/{id}/members/me', 'DELETE', `/api/rooms/${id}/members/me`, { token: T2 })).status, 204);
     assert.equal((await call('/api/rooms/{id}/members/me', 'DELETE', `/api/rooms/${id}/members/me`, { token: T2 })).status, 404);
     assert.equal((await call('/api/health', 'GET', '/api/health')).status, 200);

@@ -37,6 +37,8 @@ static void test_match(void **state)
         {__LINE__, "POST", "/api/rooms/abc123/members", CHAT_OK, "rooms.join", "abc123", NULL},
         {__LINE__, "DELETE", "/api/rooms/abc123/members/me", CHAT_OK, "rooms.leave", "abc123", NULL},
         {__LINE__, "GET", "/api/health", CHAT_OK, "health", NULL, NULL},
+        {__LINE__, "GET", "/api/search?q=x&roomId=r1", CHAT_OK, "search", NULL, NULL},
+        {__LINE__, "POST", "/api/search", CHAT_EMETHOD, NULL, NULL, "GET"},
         {__LINE__, "GET", "/api/metrics", CHAT_OK, "metrics", NULL, NULL},
         {__LINE__, "POST", "/api/metrics", CHAT_EMETHOD, NULL, NULL, "GET"},
         {__LINE__, "POST", "/api/rooms/abc123/files?name=a.png", CHAT_OK, "files.upload", "abc123", NULL},
@@ -146,7 +148,7 @@ static void test_table(void **state)
 {
     size_t n;
     const api_route *r = api_routes(&n);
-    assert_int_equal(n, 16);
+    assert_int_equal(n, 17);
     for (size_t i = 0; i < n; i++) {
         assert_non_null(r[i].method);
         assert_non_null(r[i].pattern);

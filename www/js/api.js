@@ -98,3 +98,14 @@ export function roomMessages(token, id, limit, at = {}) {
   else if (at.after !== undefined) q += `&after=${at.after}`;
   return request(token, 'GET', `/rooms/${enc(id)}/messages?${q}`);
 }
+
+/* Archived messages of the caller's rooms holding every word of q, best first:
+ * {results: [{message, snippet, ranges}], next}. `roomId` limits it to one room;
+ * `cursor` is the previous page's `next`; limit 1-50. */
+export function searchMessages(token, q, { roomId, limit, cursor } = {}) {
+  let s = `q=${enc(q)}`;
+  if (roomId) s += `&roomId=${enc(roomId)}`;
+  if (limit) s += `&limit=${limit}`;
+  if (cursor) s += `&cursor=${enc(cursor)}`;
+  return request(token, 'GET', `/search?${s}`);
+}

@@ -46,8 +46,8 @@ export function createChatView({ link, token, user, showChat, showRooms, failed 
   // ---- entering and leaving ----
 
   // Joins (harmless when already a member) and opens the chat screen; resolves
-  // whether it did.
-  async function enter(id) {
+  // whether it did. opts.at: open at the stored message with that offset (search).
+  async function enter(id, opts = {}) {
     let joined;
     try {
       joined = await joinRoom(token(), id);
@@ -63,7 +63,7 @@ export function createChatView({ link, token, user, showChat, showRooms, failed 
     saveRoom(room.id);
     $('room-name').textContent = room.name;
     $('room-id').textContent = room.id;
-    const t = new Timeline({ roomId: room.id, token, user, gone: () => { if (timeline === t) exit(); } });
+    const t = new Timeline({ roomId: room.id, token, user, at: opts.at, gone: () => { if (timeline === t) exit(); } });
     timeline = t;
     showChat();
     updateComposer();
@@ -162,6 +162,7 @@ export function createChatView({ link, token, user, showChat, showRooms, failed 
   return {
     enter,
     exit,
+    room: () => room,
     updateComposer,
     // Logged out: forget the room (the link is stopped by then).
     reset() { closeTimeline(); room = null; },

@@ -10,6 +10,7 @@ import { loadSession, saveSession, clearSession, loadRoom } from './session.js';
 import { Link, stompErrorWords } from './link.js';
 import { createRoomsView } from './rooms.js';
 import { createChatView } from './chat.js';
+import { createSearchView } from './search.js';
 import {
   $, sentence, showBanner, hideBanner, showScreen, showConn, showTransport, copyFrom,
 } from './dom.js';
@@ -43,10 +44,18 @@ const chat = createChatView({
   failed: apiFailed,
 });
 
+const search = createSearchView({
+  token,
+  room: () => chat.room(),
+  openAt: (id, offset) => chat.enter(id, { at: offset }),
+  failed: apiFailed,
+});
+
 // ---- screens ----
 function go(screen) {
   showScreen(screen);
   rooms.setActive(screen === 'rooms');
+  search.setActive(screen !== 'login');
 }
 
 function showLogin() {
@@ -112,6 +121,7 @@ function forget() {
   login = null;
   chat.reset();
   rooms.reset();
+  search.reset();
 }
 
 async function logout() {

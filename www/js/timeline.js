@@ -7,7 +7,12 @@
  * It keeps, per room, the last stored message it showed (session.js), which is where
  * the next subscription resumes (since()). It does not talk STOMP: chat.js hands it
  * the subscription's receipt and messages. Text goes on the page with textContent
- * only. One Timeline per entered room; close() ends it. */
+ * only. One Timeline per entered room; close() ends it.
+ *
+ * Opened at a message (`at`, from search), it shows the messages around that offset
+ * with that one highlighted, and is "detached" from the newest end until the reader
+ * scrolls down to it: newer pages load at the bottom as older ones do at the top, and
+ * live messages wait (they are fetched as pages) until the window reaches the newest. */
 import { ApiError, roomMessages } from './api.js';
 import { $, el, timeElement } from './dom.js';
 import { loadPosition, savePosition } from './session.js';
@@ -18,12 +23,13 @@ const FILL_PAGE = 100;             // messages per page when filling a gap (the 
 const LOG_MAX = 500;               // rows kept while the reader follows the newest
 const RETRY_MS = 3000;             // a failed history call is tried again after this
 const TOP_PX = 40;                 // this close to the top loads older messages
+const AROUND = 25;                 // messages on each side of the one opened at
 
 export class Timeline {
   /* roomId           the open room
    * token(), user()  the current login
    * gone()           called when the API says the user is no longer a member */
-  constructor({ roomId, token, user, gone }) {
+  constructor({ roomId, token, user, gone, at }) {
     this.roomId = roomId;
     this.token = token;
     this.user = user;
@@ -42,10 +48,15 @@ export class Timeline {
     this.loadingOlder = false;
     this.closed = false;
     this.timer = null;
+    this.at = Number.isSafeInteger(at) && at > 0 ? at : null;
+    this.detached = false;         // showing a window below the newest messages
+    this.loadingNewer = false;
     this.onScroll = () => {
       if (this.log.scrollTop < TOP_PX) this.older();
+      if (this.detached && this.nearBottom()) this.newer();
     };
     this.log.replaceChildren();
+    delete this.log.dataset.at;
     this.log.addEventListener('scroll', this.onScroll);
     this.mark();
   }
@@ -58,7 +69,7 @@ export class Timeline {
 
   // Where a subscription resumes: {offset, epoch}, or null when nothing is known.
   since() {
-    return this.epoch === null ? null : { offset: this.last, epoch: this.epoch };
+    return this.epoch === null || this.detached ? null : { offset: this.last, epoch: this.epoch };
   }
 
   // ---- the first page, and starting over ----
@@ -66,6 +77,11 @@ export class Timeline {
   /* Shows the newest page. When the API cannot be reached it resumes from the position
    * kept for the room, if any. Resolves once ready (never rejects). */
   async load() {
+    if (this.at !== null && await this.loadAround(this.at)) {
+      this.ready = true;
+      this.fillScreen();
+      return;
+    }
     try {
       const page = await roomMessages(this.token(), this.roomId, PAGE);
       if (!this.closed) this.reset(page, false);
@@ -82,6 +98,7 @@ export class Timeline {
    * from its newest offset. `cleared`: the log is emptied first (the history changed). */
   reset(page, cleared) {
     this.gen += 1;
+    this.detached = false;
     if (cleared) this.log.replaceChildren();
     for (const li of this.rows.values()) li.remove();
     this.rows.clear();
@@ -152,6 +169,7 @@ export class Timeline {
       return;
     }
     if (m.offset <= this.last || this.rows.has(m.offset)) return;   // seen
+    if (this.detached) return;     // beyond the window: newer() fetches it as a page
     const follow = this.atBottom();
     this.place(m);
     this.advance();
@@ -169,7 +187,7 @@ export class Timeline {
    * a call while it runs makes it go round once more. */
   async fill() {
     if (this.filling) { this.fillAgain = true; return; }
-    if (this.reloading || this.closed) return;
+    if (this.reloading || this.closed || this.detached) return;
     this.filling = true;
     const gen = this.gen;
     try {
@@ -237,11 +255,83 @@ export class Timeline {
     this.fillScreen();
   }
 
-  // While the log does not scroll yet, older messages are loaded until it does.
+  // While the log does not scroll yet, older (and, detached, newer) messages are
+  // loaded until it does.
   fillScreen() {
-    if (!this.atStart && this.log.scrollHeight <= this.log.clientHeight + TOP_PX) {
-      setTimeout(() => this.older(), 0);
+    if (this.log.scrollHeight > this.log.clientHeight + TOP_PX) return;
+    if (!this.atStart) setTimeout(() => this.older(), 0);
+    else if (this.detached) setTimeout(() => this.newer(), 0);
+  }
+
+  // ---- opened at a message (search) ----
+
+  /* Shows the messages around offset `at` (AROUND each side, one page before and one
+   * after), highlights that one and scrolls it into view; detached when newer ones
+   * exist. Resolves false when it could not (then load() shows the newest page). */
+  async loadAround(at) {
+    let before, after;
+    try {
+      [before, after] = await Promise.all([
+        roomMessages(this.token(), this.roomId, AROUND, { before: at + 1 }),
+        roomMessages(this.token(), this.roomId, AROUND, { after: at }),
+      ]);
+    } catch (e) {
+      return this.closed || this.refused(e);   // else load() tries the newest page
     }
+    if (this.closed) return true;
+    if (before.epoch !== after.epoch) return false;
+    this.gen += 1;
+    this.epoch = typeof before.epoch === 'string' ? before.epoch : '';
+    const older = stored(before.messages);
+    const msgs = older.concat(stored(after.messages).filter((m) => m.offset > at));
+    for (const m of msgs) if (!this.rows.has(m.offset)) this.place(m);
+    const newest = Math.max(Number(before.offset) || 0, Number(after.offset) || 0);
+    this.last = msgs.length ? msgs[msgs.length - 1].offset : Math.min(at, newest);
+    this.atStart = older.length < AROUND || older[0].offset <= 1;
+    this.detached = this.last < newest;
+    const hit = this.rows.get(at);
+    if (hit) {
+      hit.classList.add('hit');
+      hit.tabIndex = -1;
+      this.log.dataset.at = String(at);
+      hit.scrollIntoView({ block: 'center' });
+      hit.focus({ preventScroll: true });
+    } else {
+      this.notice('That message is no longer in the history.', 'local');
+    }
+    this.save();
+    this.mark();
+    return true;
+  }
+
+  // Detached: loads the page after the newest message shown; reattaches at the end.
+  async newer() {
+    if (!this.detached || this.loadingNewer || this.reloading || this.closed || !this.ready) return;
+    this.loadingNewer = true;
+    this.mark();
+    const gen = this.gen;
+    try {
+      const page = await roomMessages(this.token(), this.roomId, PAGE, { after: this.last });
+      if (this.closed || gen !== this.gen) return;
+      if (page.epoch !== this.epoch) { this.resync(); return; }
+      const msgs = stored(page.messages);
+      for (const m of msgs) if (m.offset > this.last && !this.rows.has(m.offset)) this.place(m);
+      this.advance();
+      if (msgs.length < PAGE || this.last >= (Number(page.offset) || 0)) {
+        this.detached = false;     // at the newest: live messages flow again
+        this.fill();
+      }
+    } catch (e) {
+      this.refused(e);
+    } finally {
+      this.loadingNewer = false;
+      this.mark();
+    }
+    if (this.detached && this.nearBottom()) setTimeout(() => this.newer(), 0);
+  }
+
+  nearBottom() {
+    return this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < TOP_PX;
   }
 
   // ---- rows ----
@@ -328,6 +418,8 @@ export class Timeline {
     if (this.epoch !== null) this.log.dataset.epoch = this.epoch;
     else delete this.log.dataset.epoch;
     this.log.dataset.history = this.loadingOlder ? 'loading' : (this.atStart ? 'start' : 'more');
+    // #log[data-newer]: 'loading' or 'more' while detached (opened at a message), else 'end'
+    this.log.dataset.newer = this.loadingNewer ? 'loading' : (this.detached ? 'more' : 'end');
   }
 
   // A 403/404 (no longer a member, no such room) ends the room; true when it did.
