@@ -12,12 +12,14 @@
 #                                   fails it too (exit 1)
 #   tests/stack.sh redis-stop DIR   stop only redis (outage tests)
 #   tests/stack.sh redis-start DIR  start redis again on the same port
+#   tests/stack.sh redis-kill DIR   SIGKILL redis (restart it with redis-start: it
+#                                   reloads its append-only file)
 #   tests/stack.sh redis-pause DIR  kill -STOP redis: it hangs, connections stay open
 #   tests/stack.sh redis-resume DIR kill -CONT redis
 #   tests/stack.sh relay-restart DIR [I]  stop relay I (default 0) and start it again
 #   tests/stack.sh relay-stop DIR [I]     SIGTERM relay I and wait for it to exit; exit 1
 #                                         when it needed SIGKILL or did not log a clean exit
-#   tests/stack.sh relay-kill DIR [I]     SIGKILL relay I
+#   tests/stack.sh relay-kill DIR [I]     SIGKILL relay I (relay-restart starts it again)
 #
 # Binaries come from $B (default build/asan). Everything lives under DIR: config,
 # logs, pids, sockets. Nothing here depends on a fixed port being free.
@@ -67,7 +69,9 @@ start_redis() {
     for try in 1 2 3; do
         # shellcheck disable=SC1091
         . "$DIR/env"
-        redis-server "$ROOT/conf/redis.conf" --port "$REDIS_PORT" --dir "$DIR" --save "" \
+        # conf/redis.conf as `make run` uses it (append-only file, fsync every second):
+        # kill -9 tests exercise the real persistence settings.
+        redis-server "$ROOT/conf/redis.conf" --port "$REDIS_PORT" --dir "$DIR" \
             --logfile "$DIR/redis.log" --pidfile "$DIR/redis.pid" "${auth[@]}" >/dev/null 2>&1 &
         echo $! >"$DIR/redis.pidnum"
         wait_port "$REDIS_PORT" 15 "$!" && return 0
@@ -206,7 +210,7 @@ cmd_down() {
 
 cmd=${1:-}
 DIR=${2:-}
-[ -n "$cmd" ] && [ -n "$DIR" ] || { sed -n '2,27p' "$0"; exit 2; }
+[ -n "$cmd" ] && [ -n "$DIR" ] || { sed -n '2,30p' "$0"; exit 2; }
 mkdir -p "$DIR"
 DIR=$(cd "$DIR" && pwd)
 shift 2
@@ -215,6 +219,7 @@ up) cmd_up "$@" ;;
 down) cmd_down ;;
 redis-stop) stop_pidfile "$DIR/redis.pidnum" ;;
 redis-start) sanitizer_env; REDIS_FIXED=1 start_redis ;;
+redis-kill) stop_pidfile "$DIR/redis.pidnum" KILL ;;
 redis-pause) kill -STOP "$(cat "$DIR/redis.pidnum")" ;;
 redis-resume) kill -CONT "$(cat "$DIR/redis.pidnum")" ;;
 relay-kill) stop_pidfile "$DIR/relay${1:-0}.pid" KILL ;;
