@@ -9,6 +9,7 @@ import { ApiError, joinRoom, leaveRoom } from './api.js';
 import { $, codePoints, showBanner, hideBanner } from './dom.js';
 import { saveRoom, forgetRoom } from './session.js';
 import { Timeline } from './timeline.js';
+import { Members } from './members.js';
 
 const MAX_MESSAGE = 1000;          // code points, as the server counts them
 
@@ -22,6 +23,7 @@ const MAX_MESSAGE = 1000;          // code points, as the server counts them
 export function createChatView({ link, token, user, showChat, showRooms, failed }) {
   let room = null;                 // the open room: {id, name, ...}
   let timeline = null;             // its Timeline
+  let members = null;              // its member list (members.js)
 
   const addNotice = (text, kind) => { if (timeline) timeline.notice(text, kind); };
 
@@ -31,7 +33,8 @@ export function createChatView({ link, token, user, showChat, showRooms, failed 
     if (!room || !timeline || !timeline.ready || link.subscribed) return;
     const id = room.id;
     const t = timeline;
-    link.subscribe(id, (m) => { if (timeline === t) t.message(m); }, {
+    const ms = members;
+    link.subscribe(id, (m) => { if (timeline === t) { t.message(m); ms.message(m); } }, {
       since: t.since(),
       onReceipt: (h) => { if (timeline === t) t.receipt(h); },
     });
@@ -40,6 +43,8 @@ export function createChatView({ link, token, user, showChat, showRooms, failed 
   function closeTimeline() {
     if (timeline) timeline.close();
     timeline = null;
+    if (members) members.close();
+    members = null;
   }
 
   // ---- entering and leaving ----
@@ -64,6 +69,8 @@ export function createChatView({ link, token, user, showChat, showRooms, failed 
     $('room-id').textContent = room.id;
     const t = new Timeline({ roomId: room.id, token, user, gone: () => { if (timeline === t) exit(); } });
     timeline = t;
+    members = new Members({ roomId: room.id, token });
+    members.load();
     showChat();
     updateComposer();
     $('message-input').focus();
@@ -163,6 +170,7 @@ export function createChatView({ link, token, user, showChat, showRooms, failed 
     onConnected(again) {
       if (!room) return;
       if (again) addNotice('Reconnected.', 'local');
+      if (again && members) members.load(); // JOIN/LEAVE sent meanwhile were missed
       subscribe();
     },
     onLost() {
