@@ -190,3 +190,42 @@ test('Redis kill -9: a sign-up, a room and 10 messages acknowledged a second ear
     assert.equal(m.epoch, h.body.epoch);
     assert.ok(sb.count(() => true) >= 10, 'b saw the ten live');
 });
+
+// (Logins are lost too when Redis loses everything, and the relays then close every
+// session whose token is gone; so this drops only the presence keys, then restarts.)
+test('Redis restarted without its presence data: each relay counts its users again, so one relay\'s LEAVE is not taken for the last', { timeout: 40000 }, async (t) => {
+    const { room, users: [o, u] } = await api.roomWith(2);
+    const obs = stomp(stack.relayUrl(2), { token: o.token, name: 'observer@2' });
+    const u0 = stomp(stack.relayUrl(0), { token: u.token, name: 'u@0' });
+    const u1 = stomp(stack.relayUrl(1), { token: u.token, name: 'u@1' });
+    await Promise.all([obs.connect(), u0.connect(), u1.connect()]);
+    const s = await obs.subscribeReceipt(dest(room));
+    await u0.subscribeReceipt(dest(room));
+    await u1.subscribeReceipt(dest(room));
+    await seen(s, isP('JOIN', u), 5000, 'JOIN of u');
+    const online = `${stack.env.KEY_PREFIX}room:${room.id}:online`;
+    assert.equal((await stack.redis('HGET', online, u.user.id)).split('\r\n')[1], '2', 'u counted by two relays');
+
+    const P = stack.env.KEY_PREFIX;
+    const holds = (await stack.redis('KEYS', `${P}relay:*:holds`)).split('\r\n').filter((l) => l.startsWith(P));
+    await stack.redis('DEL', online, `${P}relays`, ...holds);
+    await stack.redisStop();
+    await stack.redisStart();
+    // both relays notice, register again and re-count what they hold
+    const until = Date.now() + 10000;
+    let n;
+    while ((n = (await stack.redis('HGET', online, u.user.id).catch(() => '')).split('\r\n')[1]) !== '2' && Date.now() < until) await sleep(200);
+    assert.equal(n, '2', 'u counted by both relays again after the empty restart');
+    // each relay's subscribers: the observer's relay subscribes the room's channel
+    // again; wait until a LEAVE could reach it (its count of the room is re-asserted too)
+    while ((await stack.redis('HGET', online, o.user.id).catch(() => '')).split('\r\n')[1] !== '1' && Date.now() < until) await sleep(200);
+    await sleep(500);
+    const before = s.count(isP('LEAVE', u));
+    await u0.close();
+    await sleep(1500 + 500); // PRESENCE_GRACE_MS and a sweep
+    assert.equal((await stack.redis('HGET', online, u.user.id)).split('\r\n')[1], '1', 'one relay still holds u');
+    assert.equal(s.count(isP('LEAVE', u)), before, 'no LEAVE while u is subscribed on relay 1');
+    await u1.close();
+    await s.collect(isP('LEAVE', u), before + 1, 5000, 'LEAVE once u\'s last subscription ends');
+    t.diagnostic(`JOINs re-published after the empty restart: ${s.count(isP('JOIN', u)) - 1}`);
+});
