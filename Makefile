@@ -1,6 +1,6 @@
 # Chat system: top-level Makefile.
 #
-#   make run         install what is missing, build, start redis + relay + lighttpd on :8080
+#   make run         install what is missing, build, start redis + relay + archiver + lighttpd on :8080
 #                    (TLS=1: https and wss on :8443 too, see scripts/tls.sh)
 #   make test        install what is missing, build under ASan/UBSan, run every test
 #   make stop        stop what `make run` started

@@ -49,6 +49,7 @@ size_t keys_relay_holds(char *b, size_t c, const char *id) { return fmt(b, c, "%
 size_t keys_room_history(char *b, size_t c, const char *id) { return fmt(b, c, "%sroom:%s:history", key_prefix, id); }
 size_t keys_room_seq(char *b, size_t c, const char *id) { return fmt(b, c, "%sroom:%s:seq", key_prefix, id); }
 size_t keys_room_epoch(char *b, size_t c, const char *id) { return fmt(b, c, "%sroom:%s:epoch", key_prefix, id); }
+size_t keys_archive_feed(char *b, size_t c) { return fmt(b, c, "%sarchive", key_prefix); }
 size_t keys_login_fail(char *b, size_t c, const char *email, const char *addr) { return fmt(b, c, "%slogin-fail:%s:%s", key_prefix, email, addr); }
 size_t keys_rooms_version(char *b, size_t c) { return fmt(b, c, "%srooms-version", key_prefix); }
 size_t keys_chan_room(char *b, size_t c, const char *id) { return fmt(b, c, "%sroom:%s", key_prefix, id); }

@@ -22,6 +22,10 @@
  *                          "{offset}-0", one field "m" holding the MESSAGE body
  *   P room:{id}:seq        string counter: the room's last offset
  *   P room:{id}:epoch      string naming the room's history (new when it was lost)
+ *   P archive              stream, every stored (CHAT, FILE) message once more, for
+ *                          chat-archiver (consumer group "archiver"); one field "m"
+ *                          holding the MESSAGE body; trimmed to about
+ *                          ARCHIVE_BACKLOG_MAX entries
  *   P login-fail:{email}:{addr}  string counter with a TTL (failed logins from one address)
  *   P rooms-version        string, set to a fresh value by every room create, join and
  *                          leave (validates the API's cached first page of GET /api/rooms)
@@ -52,6 +56,7 @@ size_t keys_relay_holds(char *buf, size_t cap, const char *relay_id);
 size_t keys_room_history(char *buf, size_t cap, const char *room_id);
 size_t keys_room_seq(char *buf, size_t cap, const char *room_id);
 size_t keys_room_epoch(char *buf, size_t cap, const char *room_id);
+size_t keys_archive_feed(char *buf, size_t cap);
 size_t keys_login_fail(char *buf, size_t cap, const char *email, const char *addr);
 size_t keys_rooms_version(char *buf, size_t cap);
 size_t keys_chan_room(char *buf, size_t cap, const char *room_id);

@@ -14,7 +14,10 @@
  * membership check, the room's next offset (a history whose keys are gone starts a
  * new epoch at offset 1), the body completed with "offset" and "epoch", appended to
  * the history (entry id "{offset}-0", trimmed to HISTORY_SIZE) and published. So every
- * relay agrees on one order, and what is published is exactly what is stored. */
+ * relay agrees on one order, and what is published is exactly what is stored.
+ * KEYS[6] the archive feed (a stream), ARGV[6] ARCHIVE_BACKLOG_MAX: the stored body is
+ * also appended there (one field "m", trimmed to about that many entries) for
+ * chat-archiver, in the same atomic step. */
 const char script_send[] =
     "local t = redis.call('TIME')\n"
     "if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[5]) then return -2 end\n"
@@ -28,6 +31,7 @@ const char script_send[] =
     "local n = redis.call('INCR', KEYS[3])\n"
     "local body = string.sub(ARGV[2], 1, -2) .. ',\"offset\":' .. n .. ',\"epoch\":\"' .. e .. '\"}'\n"
     "redis.call('XADD', KEYS[5], 'MAXLEN', ARGV[3], n .. '-0', 'm', body)\n"
+    "redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[6], '*', 'm', body)\n"
     "redis.call('PUBLISH', KEYS[2], body)\n"
     "return {n, e}\n";
 

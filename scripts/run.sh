@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # scripts/run.sh - `make run`: start redis (unless one answers at REDIS_URL), RELAYS
-# relays (default 1) and lighttpd with the API on PORT (default 8080), in the
-# foreground. Ctrl-C or `make stop` stops what this started, and nothing else.
+# relays (default 1), chat-archiver and lighttpd with the API on PORT (default 8080), in
+# the foreground. Ctrl-C or `make stop` stops what this started, and nothing else.
 # TLS=1 also serves https and wss on TLS_PORT (default 8443; see scripts/tls.sh).
 #
-# Supervision: the private Redis and every relay run under supervise() below: when
-# one fails (a crash, kill -9: any exit status but 0 and 2) it is started again after
-# a backoff (0.5 s doubling to 30 s, back to 0.5 s after a minute of good running),
-# with a line on this terminal. A clean exit (status 0, after SIGTERM) and a
+# Supervision: the private Redis, every relay and the archiver run under supervise()
+# below: when one fails (a crash, kill -9: any exit status but 0 and 2) it is started
+# again after a backoff (0.5 s doubling to 30 s, back to 0.5 s after a minute of good
+# running), with a line on this terminal. A clean exit (status 0, after SIGTERM) and a
 # configuration error (status 2) are not restarted. lighttpd restarts its own chat-api
 # processes; lighttpd itself exiting stops the run.
 set -euo pipefail
@@ -116,6 +116,15 @@ if [ -x "$B/ws-relay/chat-relay" ]; then
         relay_ports="$relay_ports $p"
         echo "run: started relay $i on 127.0.0.1:$p (log var/relay$i.log)"
     done
+fi
+
+# The archiver; ARCHIVE_URL made absolute (a relative SQLite path is under the repository)
+# so chat-api, started by lighttpd in another directory, opens the same file.
+export ARCHIVE_URL=$(conf ARCHIVE_URL sqlite:var/archive.db)
+case $ARCHIVE_URL in postgres*://* | /* | sqlite:/*) ;; sqlite:*) ARCHIVE_URL=sqlite:$ROOT/${ARCHIVE_URL#sqlite:} ;; *) ARCHIVE_URL=$ROOT/$ARCHIVE_URL ;; esac
+if [ -x "$B/archiver/chat-archiver" ]; then
+    echo "$(supervise archiver "$STATE/archiver.log" "$B/archiver/chat-archiver") archiver" >>"$STATE/run.pids"
+    echo "run: started chat-archiver (log var/archiver.log, metrics on 127.0.0.1:$(conf METRICS_PORT 8091))"
 fi
 
 # Refused Redis credentials: stop here with chat-api's one line, rather than let

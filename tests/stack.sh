@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # tests/stack.sh - start and stop a private chat stack on free loopback ports.
 #
-#   tests/stack.sh up DIR [--relays N] [--api-procs N]
+#   tests/stack.sh up DIR [--relays N] [--api-procs N] [--archiver]
 #       starts redis-server, N relays (default 1, if built) and lighttpd (with the
 #       FastCGI API) and writes DIR/env (shell syntax: BASE_URL, PORT, REDIS_PORT,
-#       REDIS_URL, RELAY_PORTS, KEY_PREFIX, ...). Prints DIR/env on success.
+#       REDIS_URL, RELAY_PORTS, KEY_PREFIX, ARCHIVE_URL, ...). Prints DIR/env on success.
+#       ARCHIVE_URL (what chat-api and the archiver use) comes from the environment,
+#       default an SQLite file DIR/archive.db. --archiver also starts chat-archiver
+#       (log DIR/archiver.log, GET /metrics on ARCHIVER_METRICS_PORT in DIR/env).
 #   tests/stack.sh down DIR         stop everything it started (by pid), then print
 #                                   any sanitizer report found in the logs (exit 1);
 #                                   a process that had to be SIGKILLed, still running
@@ -20,6 +23,10 @@
 #   tests/stack.sh relay-stop DIR [I]     SIGTERM relay I and wait for it to exit; exit 1
 #                                         when it needed SIGKILL or did not log a clean exit
 #   tests/stack.sh relay-kill DIR [I]     SIGKILL relay I (relay-restart starts it again)
+#   tests/stack.sh archiver-start DIR     start chat-archiver (again)
+#   tests/stack.sh archiver-stop DIR      SIGTERM it and wait; exit 1 when it needed
+#                                         SIGKILL or did not log a clean exit
+#   tests/stack.sh archiver-kill DIR      SIGKILL it
 #
 # Binaries come from $B (default build/asan). Everything lives under DIR: config,
 # logs, pids, sockets. Nothing here depends on a fixed port being free.
@@ -102,12 +109,44 @@ start_relay() { # index
     return 1
 }
 
+# start_archiver: chat-archiver on ARCHIVER_METRICS_PORT (re-picked when lost).
+start_archiver() {
+    local try
+    [ -x "$B/archiver/chat-archiver" ] || { echo "stack: $B/archiver/chat-archiver not built" >&2; return 1; }
+    for try in 1 2 3; do
+        # shellcheck disable=SC1091
+        . "$DIR/env"
+        REDIS_URL=$REDIS_URL KEY_PREFIX=$KEY_PREFIX ARCHIVE_URL=$ARCHIVE_URL METRICS_PORT=$ARCHIVER_METRICS_PORT \
+            ARCHIVER_NAME=${ARCHIVER_NAME:-stack-archiver} "$B/archiver/chat-archiver" >>"$DIR/archiver.log" 2>&1 &
+        echo $! >"$DIR/archiver.pid"
+        wait_port "$ARCHIVER_METRICS_PORT" 15 "$!" && return 0
+        set_env ARCHIVER_METRICS_PORT "$(free_port)"
+    done
+    echo "stack: chat-archiver did not start (see $DIR/archiver.log)" >&2
+    return 1
+}
+
+# stop_archiver: SIGTERM, wait; 1 when it had to be killed or did not log a clean exit.
+stop_archiver() {
+    local rc=0
+    [ -f "$DIR/archiver.pid" ] || return 0
+    stop_pidfile "$DIR/archiver.pid" TERM "$STOP_SECONDS" || rc=1
+    if grep -q 'event=start' "$DIR/archiver.log" 2>/dev/null &&
+        ! tail -n 5 "$DIR/archiver.log" | grep -q 'event=exit status=0'; then
+        echo "stack: chat-archiver did not log a clean exit (event=exit status=0); last lines:" >&2
+        tail -n 5 "$DIR/archiver.log" >&2 2>/dev/null
+        rc=1
+    fi
+    return $rc
+}
+
 cmd_up() {
-    local relays=1 procs=2
+    local relays=1 procs=2 archiver=0
     while [ $# -gt 0 ]; do
         case $1 in
         --relays) relays=$2; shift 2 ;;
         --api-procs) procs=$2; shift 2 ;;
+        --archiver) archiver=1; shift ;;
         *) echo "stack: unknown option $1" >&2; exit 2 ;;
         esac
     done
@@ -131,6 +170,8 @@ RELAY_PORTS="$relay_ports"
 RELAYS=$relays
 KEY_PREFIX=$prefix
 B=$B
+ARCHIVE_URL=${ARCHIVE_URL:-sqlite:$DIR/archive.db}
+ARCHIVER_METRICS_PORT=$(free_port)
 EOT
     # Everything the stack starts reads its configuration from here.
     REDIS_URL=$(redis_url "$redis_port")
@@ -142,8 +183,10 @@ EOT
     start_redis
     # shellcheck disable=SC1091
     . "$DIR/env"
-    export REDIS_URL
+    # chat-api (through lighttpd's environment) reads the same archive.
+    export REDIS_URL ARCHIVE_URL
     for ((i = 0; i < relays; i++)); do start_relay "$i"; done
+    [ "$archiver" = 0 ] || start_archiver
     # shellcheck disable=SC1091
     . "$DIR/env"
     local try
@@ -192,6 +235,7 @@ cmd_down() {
     stop_pidfile "$DIR/lighttpd.pidnum" TERM "$STOP_SECONDS" || rc=1
     for i in "$DIR"/api-*.pid; do [ -f "$i" ] && { stop_pidfile "$i" TERM "$STOP_SECONDS" || rc=1; }; done
     for i in 0 1 2 3 4 5 6 7; do stop_relay "$i" || rc=1; done
+    stop_archiver || rc=1
     stop_pidfile "$DIR/redis.pidnum" TERM "$STOP_SECONDS" || rc=1
     [ "$rc" = 0 ] || echo "stack: a process of the stack did not stop cleanly on SIGTERM (above)" >&2
     # Sanitizer reports from any process of the stack fail the test that used it.
@@ -210,7 +254,7 @@ cmd_down() {
 
 cmd=${1:-}
 DIR=${2:-}
-[ -n "$cmd" ] && [ -n "$DIR" ] || { sed -n '2,30p' "$0"; exit 2; }
+[ -n "$cmd" ] && [ -n "$DIR" ] || { sed -n '2,35p' "$0"; exit 2; }
 mkdir -p "$DIR"
 DIR=$(cd "$DIR" && pwd)
 shift 2
@@ -227,5 +271,9 @@ relay-stop) stop_relay "${1:-0}" ;;
 relay-restart) sanitizer_env; export CHAT_CONF=${CHAT_CONF:-$ROOT/conf/chat.conf}
     . "$DIR/env"; export REDIS_URL KEY_PREFIX
     stop_relay "${1:-0}"; RELAY_FIXED=1 start_relay "${1:-0}" ;;
+archiver-start) sanitizer_env; export CHAT_CONF=${CHAT_CONF:-$ROOT/conf/chat.conf} LOG_LEVEL=${LOG_LEVEL:-info}
+    start_archiver ;;
+archiver-stop) stop_archiver ;;
+archiver-kill) stop_pidfile "$DIR/archiver.pid" KILL ;;
 *) echo "stack: unknown command $cmd" >&2; exit 2 ;;
 esac

@@ -178,8 +178,9 @@ int main(int argc, char **argv)
     int status = 1;
     uv_loop_init(&loop);
     /* scripts: before rds_start */
-    store_init((size_t)cfg_int("HISTORY_SIZE", 1000, 1, 10000000), sc.redis_timeout_ms, sc.relay_id,
-               sc.presence_ttl_ms);
+    store_init((size_t)cfg_int("HISTORY_SIZE", 1000, 1, 10000000),
+               (size_t)cfg_int("ARCHIVE_BACKLOG_MAX", 500000, 1000, 1000000000), sc.redis_timeout_ms,
+               sc.relay_id, sc.presence_ttl_ms);
     sess_init(&sc, store_redis(), cmd_dispatch);
     rm_init(cfg_int("METRICS", 1, 0, 1) != 0);
     if (rds_start(&loop, &url, ps_events()) != 0 || relay_start(&loop, &rc) != 0) {

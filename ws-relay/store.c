@@ -18,15 +18,17 @@
 #include <string.h>
 
 static int sc_send, sc_sub_check, sc_presence, sc_reassert, sc_alive, sc_sweep, sc_gone;
-static char history_size[24];
+static char history_size[24], backlog_max[24];
 static unsigned timeout_ms;
 static char self_id[17];
 static char ttl_str[24];
 
-void store_init(size_t hsize, unsigned redis_timeout_ms, const char *relay_id, unsigned ttl_ms)
+void store_init(size_t hsize, size_t archive_backlog_max, unsigned redis_timeout_ms, const char *relay_id,
+                unsigned ttl_ms)
 {
     timeout_ms = redis_timeout_ms;
     snprintf(history_size, sizeof history_size, "%zu", hsize);
+    snprintf(backlog_max, sizeof backlog_max, "%zu", archive_backlog_max);
     snprintf(self_id, sizeof self_id, "%s", relay_id);
     /* A registration lasts 3/4 of PRESENCE_TTL (registry.h says why). */
     snprintf(ttl_str, sizeof ttl_str, "%u", ttl_ms - ttl_ms / 4);
@@ -200,23 +202,26 @@ static void sent(const redisReply *r, void *ud)
 static chat_rc send_msg(const char *room, const char *user, const char *body, size_t len,
                         store_rc_cb cb, void *ud)
 {
-    char members[KEYS_MAX], chan[KEYS_MAX], seq[KEYS_MAX], epoch[KEYS_MAX], hist[KEYS_MAX], e[17], dl[24];
+    char members[KEYS_MAX], chan[KEYS_MAX], seq[KEYS_MAX], epoch[KEYS_MAX], hist[KEYS_MAX], feed[KEYS_MAX], e[17],
+        dl[24];
     size_t mlen = keys_room_members(members, sizeof members, room);
     size_t clen = keys_chan_room(chan, sizeof chan, room);
     size_t sl = keys_room_seq(seq, sizeof seq, room);
     size_t el = keys_room_epoch(epoch, sizeof epoch, room);
     size_t hl = keys_room_history(hist, sizeof hist, room);
+    size_t fl = keys_archive_feed(feed, sizeof feed);
     token_id(e, 16); /* used only when the room's history starts (again) */
     e[16] = '\0';
     /* The relay gives up on the reply REDIS_TIMEOUT_MS from now (session.c's sweep):
      * Redis must not run it later. Wall clocks of the relay's and Redis' hosts are
      * assumed to agree within that margin (NTP). */
     snprintf(dl, sizeof dl, "%lld", (long long)(now_ms() + timeout_ms));
-    const char *argv[10] = {members, chan, seq, epoch, hist, user, body, history_size, e, dl};
-    size_t lens[10] = {mlen, clen, sl, el, hl, strlen(user), len, strlen(history_size), 16, strlen(dl)};
+    const char *argv[12] = {members, chan, seq, epoch, hist, feed, user, body, history_size, e, dl, backlog_max};
+    size_t lens[12] = {mlen, clen, sl, el, hl, fl, strlen(user), len, strlen(history_size), 16, strlen(dl),
+                       strlen(backlog_max)};
     call *c = call_new(ud);
     c->cb.rc = cb;
-    return call_eval(c, sc_send, sent, 5, 10, argv, lens);
+    return call_eval(c, sc_send, sent, 6, 12, argv, lens);
 }
 
 /* ---- presence --------------------------------------------------------------------------- */

@@ -102,10 +102,11 @@ typedef struct relay_store {
 
 /* Register the relay's scripts with rds.c; call once before rds_start().
  * history_size: HISTORY_SIZE, the stored messages kept per room; redis_timeout_ms:
- * REDIS_TIMEOUT_MS, after which a SEND not yet run by Redis must never run; relay_id:
+ * REDIS_TIMEOUT_MS, after which a SEND not yet run by Redis must never run;
+ * archive_backlog_max: ARCHIVE_BACKLOG_MAX, the bound of the archive feed; relay_id:
  * this process's id in the registry (copied); ttl_ms: PRESENCE_TTL in ms. */
-void store_init(size_t history_size, unsigned redis_timeout_ms, const char *relay_id,
-                unsigned ttl_ms);
+void store_init(size_t history_size, size_t archive_backlog_max, unsigned redis_timeout_ms,
+                const char *relay_id, unsigned ttl_ms);
 /* The table over the real Redis connections (rds.c). */
 const relay_store *store_redis(void);
 /* SUBSCRIBE the fixed channels (revoked, left) on a fresh Pub/Sub connection. */

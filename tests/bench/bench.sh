@@ -16,6 +16,9 @@
 #   connections      idle subscribed sessions: relay RSS at 1k, 10k, 50k and the most
 #                    this machine allows; bytes per session
 #   REST             GET /api/rooms, POST /api/rooms/{id}/members vs a static file (wrk)
+#   archiver         chat-archiver's throughput into SQLite and PostgreSQL from a feed
+#                    pre-filled with ARCHIVE_N messages (tests/bench/archiver.sh), next to
+#                    the relay's SEND ceiling (1 subscriber, flat out)
 #   metrics cost     flat-out fan-out on one relay with METRICS=1 and METRICS=0,
 #                    alternating run by run (the ratio must stay >= 0.98)
 #   peer             RabbitMQ 3.10 Web-STOMP with the same load generator (fan-out,
@@ -362,10 +365,25 @@ if stack_start rest --api-procs "$API_PROCS"; then
     stack_stop
 fi
 
+# ---- 6. the archiver: throughput into SQLite and PostgreSQL, next to the relay's SEND ceiling --
+ARCHIVE_N=200000
+[ "$QUICK" = 1 ] && ARCHIVE_N=20000
+if [ -x "$B/archiver/chat-archiver" ]; then
+    if [ "$HAVE_RELAY" = 1 ] && stack_start send-ceiling; then
+        say "relay SEND ceiling (stored messages, 1 subscriber)"
+        lg send-ceiling --mode pubsub --url "$(relay_url 0)" --redis "$REDIS_URL" --prefix "$KEY_PREFIX" --subs 1 \
+            --pubs "$PUBS" --window "$WINDOW" --warmup "$WARMUP" --duration "$DURATION" --drain 1 --rate 0 --pid "relay=$(relay_pid 0)"
+        stack_stop
+    fi
+    say "archiver throughput, $ARCHIVE_N messages into SQLite, then PostgreSQL"
+    note_cmd "taskset -c $SERVER_CPUS tests/bench/archiver.sh DIR $ARCHIVE_N"
+    B="$B" taskset -c "$SERVER_CPUS" "$ROOT/tests/bench/archiver.sh" "$WORK/archiver" "$ARCHIVE_N" >>"$RAW/archiver.txt" 2>>"$RAW/archiver.err"
+fi
+
 ELAPSED=$(($(date +%s) - T0))
 # What the report needs besides the raw results, so that it can be rewritten later.
 declare -p ELAPSED RUNS QUICK B SUBS PUBS WARMUP DURATION CONN_STEPS CONN_MAX RABBIT_STEPS WRK_DURATION \
-    REDIS_N WINDOW RABBIT_WINDOW FD_LIMIT DISTURBED_PCT SERVER_CPUS LOADGEN_CPUS API_PROCS STATIC STATIC_BYTES ROOMS_BYTES MEASURED_COMMIT \
+    REDIS_N ARCHIVE_N WINDOW RABBIT_WINDOW FD_LIMIT DISTURBED_PCT SERVER_CPUS LOADGEN_CPUS API_PROCS STATIC STATIC_BYTES ROOMS_BYTES MEASURED_COMMIT \
     MEASURED_DATE 2>/dev/null | sed 's/^declare -[-a-z]* //' >"$WORK/meta.sh"
 # shellcheck source=tests/bench/bench_report.sh
 . "$ROOT/tests/bench/bench_report.sh"

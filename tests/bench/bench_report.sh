@@ -161,6 +161,31 @@ write_report() {
     done
     md ""
 
+    if [ -s "$RAW/archiver.txt" ]; then
+        local ceil b label
+        ceil=$(median send-ceiling publish_per_s)
+        md "## Archiver" "" "chat-archiver ($B) from a Redis feed pre-filled with $(int "${ARCHIVE_N:-}") stored messages in the relay's" \
+            "format (100 rooms, ~60 characters of mixed Korean and English each), default settings (ARCHIVE_BATCH 500;" \
+            "SQLite WAL with synchronous=FULL; PostgreSQL 15 private cluster with fsync on), timed from start until every entry" \
+            "is committed and acknowledged; archiver, Redis and PostgreSQL pinned to CPU $SERVER_CPUS. The relay's SEND ceiling:" \
+            "one relay, $PUBS publishers flat out, 1 subscriber (each SEND stored in history and appended to the feed)." ""
+        md "| measurement | messages/s | seconds | archive bytes per message | vs SEND ceiling |" "| --- | --- | --- | --- | --- |"
+        [ -z "$ceil" ] || md "| relay SEND ceiling (stored messages) | **$(int "$ceil")** | – | – | 100 % |"
+        for b in sqlite postgresql; do
+            case $b in sqlite) label="chat-archiver → SQLite" ;; *) label="chat-archiver → PostgreSQL" ;; esac
+            grep -q "backend=$b " "$RAW/archiver.txt" || continue
+            if grep -q "ok=1 backend=$b " "$RAW/archiver.txt"; then
+                local line
+                line=$(grep "ok=1 backend=$b " "$RAW/archiver.txt" | tail -1)
+                md "| $label | **$(int "$(field per_s "$line")")** | $(field seconds "$line") | $(int "$(field bytes_per_msg "$line")") | $(ratio "$(field per_s "$line")" "$(awk -v c="${ceil:-0}" 'BEGIN { print c / 100 }')" 1) % |"
+            else
+                md "| $label | failed: $(grep "backend=$b " "$RAW/archiver.txt" | tail -1) | | | |"
+            fi
+        done
+        md "" "Below 100 %, a sustained flat-out SEND load grows the feed (bounded by ARCHIVE_BACKLOG_MAX, docs/ARCHIVE.md);" \
+            "bursts are absorbed and archived afterwards." ""
+    fi
+
     md "## Redis ceilings" "" "The same private redis-server the relays use (pinned with them); \`redis-benchmark\` on the" \
         "load generator's CPU, 50 clients, pipeline 16, 100-byte payloads." ""
     md "| measurement | per second | spread |" "| --- | --- | --- |"

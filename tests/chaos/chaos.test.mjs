@@ -1,21 +1,20 @@
 // tests/chaos/chaos.test.mjs - one scripted run of the whole chat while its parts die
 // (docs/OPERATIONS.md, "What a kill -9 of each part means").
 //
-// Two relays behind lighttpd, 50 clients in 5 rooms (@stomp/stompjs over `ws`, and over
-// sockjs-client with its websocket and xhr-streaming transports, all through
-// lighttpd), each sending at a steady rate with a receipt and recovering the way the
-// page does (www/js/timeline.js): SUBSCRIBE with x-since-offset/x-since-epoch after a
-// reconnect, gaps filled from GET /api/rooms/{id}/messages?after=. Meanwhile: SIGKILL
-// and restart of relay 0, SIGTERM and restart of relay 1, SIGKILL and restart of
-// Redis, and one client per room away for a while (more than RECOVER_MAX behind: it
-// fills from the API), another for a moment (recovered). At the end every client must hold every stored message of its room exactly
-// once and in offset order, every acknowledged message must be stored, the online
-// flags must match the clients still connected, and no process may be left behind.
-// It prints the numbers and fails with the missing offsets.
-//
-// TODO(archiver): the archiver is not on this branch yet: when it is, add the SIGKILL
-// and restart of chat-archiver to the schedule and check that the archive holds every
-// message exactly once.
+// Two relays behind lighttpd, chat-archiver (SQLite archive), 50 clients in 5 rooms
+// (@stomp/stompjs over `ws`, and over sockjs-client with its websocket and
+// xhr-streaming transports, all through lighttpd), each sending at a steady rate with
+// a receipt and recovering the way the page does (www/js/timeline.js): SUBSCRIBE with
+// x-since-offset/x-since-epoch after a reconnect, gaps filled from
+// GET /api/rooms/{id}/messages?after=. Meanwhile: SIGKILL and restart of relay 0,
+// SIGTERM and restart of relay 1, SIGKILL and restart of the archiver, SIGKILL and
+// restart of Redis, and one client per room away for a while (more than RECOVER_MAX
+// behind: it fills from the API), another for a moment (recovered). At the end every
+// client must hold every stored message of its room exactly once and in offset order,
+// every acknowledged message must be stored, the archive must hold every stored
+// message exactly once, the online flags must match the clients still connected, and
+// no process may be left behind. It prints the numbers and fails with the missing
+// offsets.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -36,6 +35,7 @@ const KINDS = ['ws', 'ws', 'sockjs-websocket', 'sockjs-xhr-streaming', 'ws'];
 
 const stack = useStack({
     relays: 2,
+    archiver: true,
     // RECOVER_MAX small: a client away for a few seconds misses more than that, and
     // fills from the API instead of being recovered
     env: { PRESENCE_TTL: '3', HEARTBEAT_MS: '2000', SEND_RATE: '20', RECOVER_MAX: '20' },
@@ -276,7 +276,8 @@ test('chaos: relays, Redis killed and restarted under 50 clients; nothing lost, 
     await step(4000, 'SIGKILL relay 0', () => stack.relayKill(0));
     await step(7000, 'restart relay 0', () => stack.relayRestart(0));
     await step(13000, 'SIGTERM relay 1, restart it', () => stack.relayRestart(1));
-    // TODO(archiver): SIGKILL chat-archiver at ~18 s, restart it at ~20 s.
+    await step(17000, 'SIGKILL the archiver', () => stack.archiverKill());
+    await step(19000, 'restart the archiver', () => stack.archiverStart());
     await step(22000, 'SIGKILL Redis', () => stack.redisKill());
     await step(23500, 'restart Redis', () => stack.redisStart());
     const away = (k) => clients.filter((c) => c.idx % PER_ROOM === k);
@@ -336,6 +337,29 @@ test('chaos: relays, Redis killed and restarted under 50 clients; nothing lost, 
     const ackedLost = clients.flatMap((c) => [...c.acked].filter((x) => !storedTexts.has(x)));
     assert.deepEqual(ackedLost, [], 'every acknowledged message is stored');
     assert.ok(sum((c) => c.stats.connects - 1) > 0, 'the kills made clients reconnect');
+
+    // ---- the archive: every stored message exactly once (the archiver catches up) ----
+    const dbFile = stack.archiveUrl.replace(/^sqlite:/, '');
+    const sql = (q) => execFileSync('sqlite3', ['-cmd', '.timeout 5000', '-separator', '|', dbFile, q], { timeout: 20000 })
+        .toString().trim().split('\n').filter(Boolean).map((l) => l.split('|'));
+    const archiveUntil = Date.now() + 15000;
+    let archived;
+    for (;;) {
+        archived = Number(sql('SELECT count(*) FROM messages')[0][0]);
+        if (archived >= stored || Date.now() > archiveUntil) break;
+        await sleep(250);
+    }
+    log(`archived ${archived} of ${stored}`);
+    for (const room of rooms) {
+        const h = truth.get(room.id);
+        const rows = sql(`SELECT "offset", id, epoch FROM messages WHERE room_id = '${room.id}' ORDER BY "offset"`);
+        const have = new Set(rows.map((r) => Number(r[0])));
+        const missing = h.messages.filter((m) => !have.has(m.offset)).map((m) => m.offset);
+        assert.deepEqual(missing, [], `archive of room ${room.name}: missing offsets`);
+        assert.deepEqual(rows.map((r) => [Number(r[0]), r[1], r[2]]), h.messages.map((m) => [m.offset, m.id, m.epoch]),
+            `archive of room ${room.name}: each stored message once, the same id`);
+    }
+    assert.equal(archived, stored, 'the archive holds nothing else');
 
     // ---- presence: one client per room goes away; flags match who is connected ----
     const leaving = rooms.map((room) => clients.find((c) => c.room === room && c.idx % PER_ROOM === 3));

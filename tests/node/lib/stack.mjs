@@ -2,6 +2,8 @@
 //
 //   import { useStack } from './lib/stack.mjs';
 //   const stack = useStack({ relays: 2, env: { HEARTBEAT_MS: '1000' } });
+//   useStack({ archiver: true }) also starts chat-archiver (stack.archiverMetricsPort,
+//   stack.archiveUrl; archiverKill/Stop/Start()).
 //   test('...', async () => { stack.baseUrl; stack.wsUrl; stack.relayUrl(1); ... });
 //
 // useStack() registers node:test hooks: before() runs `stack.sh up` in a fresh temporary
@@ -97,8 +99,8 @@ function tailLogs(dir, n = 30) {
 }
 
 export class Stack {
-    constructor({ relays = 1, apiProcs, env = {} } = {}) {
-        this.opts = { relays, apiProcs, env };
+    constructor({ relays = 1, apiProcs, env = {}, archiver = false } = {}) {
+        this.opts = { relays, apiProcs, env, archiver };
         this.dir = null;
         this.env = null;
         this.up = false;
@@ -111,6 +113,7 @@ export class Stack {
         const args = [];
         if (this.opts.relays !== undefined) args.push('--relays', String(this.opts.relays));
         if (this.opts.apiProcs !== undefined) args.push('--api-procs', String(this.opts.apiProcs));
+        if (this.opts.archiver) args.push('--archiver');
         live.add(this.dir);
         const r = await stackSh('up', this.dir, args, { env: this.opts.env, timeout: 90000 });
         if (r.code !== 0) {
@@ -125,6 +128,8 @@ export class Stack {
         this.redisPort = Number(this.env.REDIS_PORT);
         this.relayPorts = (this.env.RELAY_PORTS || '').split(/\s+/).filter(Boolean).map(Number);
         this.wsUrl = `ws://127.0.0.1:${this.port}/ws/websocket`; // through lighttpd
+        this.archiveUrl = this.env.ARCHIVE_URL;
+        this.archiverMetricsPort = Number(this.env.ARCHIVER_METRICS_PORT);
         return this;
     }
 
@@ -168,6 +173,16 @@ export class Stack {
     // SIGTERM relay i and wait; rejects when it needed SIGKILL or logged no clean exit.
     relayStop(i = 0) { return this.#cmd('relay-stop', [i]); }
     relayRestart(i = 0) { return this.#cmd('relay-restart', [i]); }
+    archiverKill() { return this.#cmd('archiver-kill'); }   // SIGKILL
+    // SIGTERM and wait; rejects when it needed SIGKILL or logged no clean exit.
+    archiverStop() { return this.#cmd('archiver-stop'); }
+    async archiverStart() {
+        const r = await this.#cmd('archiver-start');
+        // the metrics port may have been re-picked
+        const env = parseEnv(readFileSync(join(this.dir, 'env'), 'utf8'));
+        this.archiverMetricsPort = Number(env.ARCHIVER_METRICS_PORT);
+        return r;
+    }
 
     // One Redis command over RESP (no redis-cli needed); resolves the raw reply text.
     redis(...argv) {
