@@ -64,6 +64,18 @@ redis_url() {
     echo "redis://${cred}127.0.0.1:$1/0"
 }
 
+# redis_loaded PORT: until Redis has loaded its data (append-only file, snapshot) and
+# answers PING with PONG rather than -LOADING (up to 15 s).
+redis_loaded() {
+    local i
+    for ((i = 0; i < 300; i++)); do
+        [ "$(redis-cli -u "$(redis_url "$1")" --no-auth-warning ping 2>/dev/null)" = PONG ] && return 0
+        sleep 0.05
+    done
+    echo "stack: redis-server on port $1 still loading its data after 15 s" >&2
+    return 1
+}
+
 start_redis() {
     local try auth=()
     if [ -n "${STACK_REDIS_USER:-}" ]; then
@@ -81,7 +93,7 @@ start_redis() {
         redis-server "$ROOT/conf/redis.conf" --port "$REDIS_PORT" --dir "$DIR" \
             --logfile "$DIR/redis.log" --pidfile "$DIR/redis.pid" "${auth[@]}" >/dev/null 2>&1 &
         echo $! >"$DIR/redis.pidnum"
-        wait_port "$REDIS_PORT" 15 "$!" && return 0
+        wait_port "$REDIS_PORT" 15 "$!" && redis_loaded "$REDIS_PORT" && return 0
         [ -n "${REDIS_FIXED:-}" ] && break # a restart must keep its port
         REDIS_PORT=$(free_port)
         set_env REDIS_PORT "$REDIS_PORT"
