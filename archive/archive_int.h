@@ -31,7 +31,7 @@ struct archive {
 
     /* SQLite */
     sqlite3 *db;
-    sqlite3_stmt *st_insert;       /* one row, INSERT OR IGNORE */
+    sqlite3_stmt *st_insert;       /* a full chunk of rows, INSERT OR IGNORE */
     sqlite3_stmt *st_before;       /* newest rows with offset < ?, newest first */
     sqlite3_stmt *st_after;        /* oldest rows with offset > ?, oldest first */
     sqlite3_stmt *st_expire;       /* a chunk of rows with ts < ? */

@@ -39,6 +39,11 @@ static const char schema[] =
     " INSERT INTO messages_fts(rowid, text) VALUES (new.rowid, new.text); END;";
 
 #define COLS "id, room_id, epoch, \"offset\", ts, sender_id, text, body"
+/* Rows per INSERT statement. One statement per chunk, not per row: every statement that
+ * writes the FTS5 table (through the trigger) opens a savepoint on it, and FTS5 flushes
+ * its pending terms as a new index segment at each one - per row that is a segment per
+ * message and several times the work. 8 parameters a row, far under SQLite's 32766. */
+#define PUT_CHUNK 256
 
 static int fail(archive *a, const char *what)
 {
@@ -59,6 +64,19 @@ static int prepare(archive *a, sqlite3_stmt **st, const char *sql)
     return 0;
 }
 
+/* INSERT OR IGNORE of n rows in one statement. */
+static int prepare_insert(archive *a, sqlite3_stmt **st, size_t n, unsigned flags)
+{
+    size_t cap = 160 + n * 20; /* the head is under 100 bytes, each row 18 */
+    char *sql = malloc(cap);
+    if (!sql) return fail(a, "prepare");
+    size_t len = (size_t)snprintf(sql, cap, "INSERT OR IGNORE INTO messages(" COLS ") VALUES ");
+    for (size_t i = 0; i < n; i++) len += (size_t)snprintf(sql + len, cap - len, "%s(?,?,?,?,?,?,?,?)", i ? "," : "");
+    int rc = sqlite3_prepare_v3(a->db, sql, (int)len, flags, st, NULL);
+    free(sql);
+    return rc == SQLITE_OK ? 0 : fail(a, "prepare");
+}
+
 int archive_sqlite_open(archive *a, const char *path)
 {
     if (!*path) {
@@ -77,7 +95,7 @@ int archive_sqlite_open(archive *a, const char *path)
         return -1;
     }
     if (exec(a, "COMMIT", "commit")) return -1;
-    if (prepare(a, &a->st_insert, "INSERT OR IGNORE INTO messages(" COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8)") ||
+    if (prepare_insert(a, &a->st_insert, PUT_CHUNK, SQLITE_PREPARE_PERSISTENT) ||
         prepare(a, &a->st_before,
                 "SELECT " COLS " FROM (SELECT " COLS " FROM messages WHERE room_id = ?1 AND epoch = ?2"
                 " AND \"offset\" < ?3 ORDER BY \"offset\" DESC LIMIT ?4) ORDER BY \"offset\"") ||
@@ -105,29 +123,43 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
     sqlite3_bind_text(st, i, s ? s : "", -1, SQLITE_STATIC);
 }
 
+/* Insert m[0..n) (n <= PUT_CHUNK) with one statement; adds the rows inserted. */
+static int put_chunk(archive *a, const archive_msg *m, size_t n, size_t *added)
+{
+    sqlite3_stmt *st = a->st_insert;
+    if (n != PUT_CHUNK && prepare_insert(a, &st, n, 0)) return -1;
+    for (size_t i = 0; i < n; i++) {
+        int k = (int)i * 8;
+        bind_text(st, k + 1, m[i].id);
+        bind_text(st, k + 2, m[i].room_id);
+        bind_text(st, k + 3, m[i].epoch);
+        sqlite3_bind_int64(st, k + 4, m[i].offset);
+        sqlite3_bind_int64(st, k + 5, m[i].ts);
+        bind_text(st, k + 6, m[i].sender_id);
+        bind_text(st, k + 7, m[i].text);
+        bind_text(st, k + 8, m[i].body);
+    }
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) *added += (size_t)sqlite3_changes(a->db);
+    else fail(a, "insert");
+    if (st == a->st_insert) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    } else {
+        sqlite3_finalize(st);
+    }
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
 int archive_sqlite_put(archive *a, const archive_msg *m, size_t n, size_t *inserted)
 {
     if (exec(a, "BEGIN IMMEDIATE", "begin")) return -1;
     size_t added = 0;
-    for (size_t i = 0; i < n; i++) {
-        sqlite3_stmt *st = a->st_insert;
-        bind_text(st, 1, m[i].id);
-        bind_text(st, 2, m[i].room_id);
-        bind_text(st, 3, m[i].epoch);
-        sqlite3_bind_int64(st, 4, m[i].offset);
-        sqlite3_bind_int64(st, 5, m[i].ts);
-        bind_text(st, 6, m[i].sender_id);
-        bind_text(st, 7, m[i].text);
-        bind_text(st, 8, m[i].body);
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
-        if (rc != SQLITE_DONE) {
-            fail(a, "insert");
+    for (size_t i = 0; i < n; i += PUT_CHUNK) {
+        if (put_chunk(a, m + i, n - i < PUT_CHUNK ? n - i : PUT_CHUNK, &added)) {
             sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
             return -1;
         }
-        added += (size_t)sqlite3_changes(a->db);
     }
     if (sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         fail(a, "commit");

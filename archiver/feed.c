@@ -2,6 +2,7 @@
 #include "feed.h"
 #include "json.h"
 #include "util.h"
+#include "valid.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +17,13 @@ void feed_entry_clear(feed_entry *e)
     memset(&e->msg, 0, sizeof e->msg);
 }
 
-/* A non-empty string member without NUL bytes, or NULL. */
+/* A non-empty string member, valid UTF-8 once decoded (a lone \\ud800 escape is not)
+ * and without NUL bytes, or NULL. */
 static const char *str_member(json_object *o, const char *key)
 {
     size_t len = 0;
     const char *s = json_get_str(o, key, &len);
-    if (!s || len == 0 || strlen(s) != len) return NULL;
+    if (!s || len == 0 || strlen(s) != len || !valid_utf8(s, len)) return NULL;
     return s;
 }
 
@@ -40,6 +42,12 @@ int feed_parse(feed_entry *e, const char *body, size_t len, const char **why)
     chat_rc rc;
     feed_entry_clear(e);
     *why = NULL;
+    /* The relay writes valid UTF-8; anything else (someone else writing to Redis) would
+     * be refused by PostgreSQL for good and block the feed: refuse it here. */
+    if (!valid_utf8(body, len)) {
+        *why = "not UTF-8";
+        return -1;
+    }
     e->obj = json_parse_object(body, len, &rc);
     if (!e->obj) {
         *why = "not a JSON object";
@@ -62,7 +70,7 @@ int feed_parse(feed_entry *e, const char *body, size_t len, const char **why)
     }
     size_t tlen = 0;
     const char *text = json_get_str(o, "message", &tlen);
-    if (!text || strlen(text) != tlen) {
+    if (!text || strlen(text) != tlen || !valid_utf8(text, tlen)) {
         *why = "missing message";
         return -1;
     }

@@ -20,7 +20,7 @@ typedef struct feed_entry {
     archive_msg msg;   /* points into obj, body and text */
 } feed_entry;
 
-/* Parse a stored MESSAGE body (JSON object with type CHAT or FILE, id, roomId,
+/* Parse a stored MESSAGE body (valid UTF-8; a JSON object with type CHAT or FILE, id, roomId,
  * senderId, message, ts, offset >= 1, epoch). The searchable text is the message; for
  * FILE it is followed by a space and the file's name, so a file is found by its name.
  * 0, or -1 with *why set to a short static reason (the entry is then not archived).

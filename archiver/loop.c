@@ -58,11 +58,12 @@ static void nap(state *s, int ms)
     }
 }
 
-/* After a failure: wait, doubling up to 5 s. */
-static void back_off(state *s)
+/* After a failure: wait, doubling from 100 ms up to cap_ms (Redis: 1 s, a cheap
+ * reconnect; the archive: 5 s). */
+static void back_off(state *s, int cap_ms)
 {
     s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : 100;
-    if (s->backoff_ms > 5000) s->backoff_ms = 5000;
+    if (s->backoff_ms > cap_ms) s->backoff_ms = cap_ms;
     nap(s, s->backoff_ms);
 }
 
@@ -232,7 +233,7 @@ static int put(state *s, const archive_msg *m, size_t n, size_t *inserted)
         atomic_store(&am.archive_up, 0);
         if (failures++ % 20 == 0) log_warn("archive", "op=put rows=%zu err=%s", n, log_q(0, archive_error(s->arc)));
         if (*s->stop) return -1;
-        back_off(s);
+        back_off(s, 5000);
         if (*s->stop) return -1;
     }
 }
@@ -429,7 +430,7 @@ static archive *open_archive(state *s)
         }
         atomic_fetch_add(&am.errors[AM_ERR_ARCHIVE], 1);
         if (failures % 20 == 0) log_warn("archive", "op=open err=%s", log_q(0, err));
-        back_off(s);
+        back_off(s, 5000);
     }
     return NULL;
 }
@@ -448,7 +449,7 @@ int archiver_run(const archiver_conf *conf, volatile sig_atomic_t *stop)
     s->arc = open_archive(s);
     while (s->arc && !*stop) {
         if (!s->group_ok && ensure_group(s) != 0) {
-            back_off(s);
+            back_off(s, 1000);
             continue;
         }
         int64_t now = mono_ms();
@@ -466,7 +467,7 @@ int archiver_run(const archiver_conf *conf, volatile sig_atomic_t *stop)
         }
         if (s->backfill_needed && s->group_ok) backfill(s);
         int n = turn(s);
-        if (n < 0) back_off(s);
+        if (n < 0) back_off(s, 1000);
         else s->backoff_ms = 0;
     }
     archive_close(s->arc);

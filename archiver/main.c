@@ -33,6 +33,7 @@ static void usage(FILE *f)
             "    ARCHIVE_RETENTION_DAYS  delete messages older than this (default 0: keep forever)\n"
             "    ARCHIVE_EXPIRE_SECONDS  how often retention runs (default 600)\n"
             "    ARCHIVER_NAME           this archiver's name in the group (default archiver-HOSTNAME)\n"
+            "    ARCHIVE_CLAIM_IDLE_MS   take over another archiver's entries pending this long (60000)\n"
             "    METRICS_HOST, METRICS_PORT  GET /metrics for loopback clients (default\n"
             "                            127.0.0.1:8091; METRICS_PORT=0 turns it off)\n"
             "    REDIS_URL, KEY_PREFIX, REDIS_TIMEOUT_MS, LOG_LEVEL\n"

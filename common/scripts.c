@@ -35,6 +35,25 @@ const char script_send[] =
     "redis.call('PUBLISH', KEYS[2], body)\n"
     "return {n, e}\n";
 
+/* For the history on/off benchmark only (HISTORY_WRITES=0, docs/CONFIG.md): the same
+ * KEYS, ARGV and reply as script_send, the same offsets, epochs and published body,
+ * but nothing is stored (no XADD: no history, no recovery, nothing to archive). Kept
+ * beside script_send so that the benchmark measures exactly what storing costs. */
+const char script_send_nohistory[] =
+    "local t = redis.call('TIME')\n"
+    "if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[5]) then return -2 end\n"
+    "if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return -1 end\n"
+    "local e = redis.call('GET', KEYS[4])\n"
+    "if not e or redis.call('EXISTS', KEYS[3]) == 0 then\n"
+    "  e = ARGV[4]\n"
+    "  redis.call('SET', KEYS[4], e)\n"
+    "  redis.call('DEL', KEYS[3], KEYS[5])\n"
+    "end\n"
+    "local n = redis.call('INCR', KEYS[3])\n"
+    "local body = string.sub(ARGV[2], 1, -2) .. ',\"offset\":' .. n .. ',\"epoch\":\"' .. e .. '\"}'\n"
+    "redis.call('PUBLISH', KEYS[2], body)\n"
+    "return {n, e}\n";
+
 /* KEYS[1] room members set, KEYS[2] room epoch, KEYS[3] room seq, KEYS[4] room
  * history; ARGV[1] user id, ARGV[2] the offset after which to read (-1: read
  * nothing), ARGV[3] how many entries at most. -1 when the user is not a member; else

@@ -12,6 +12,7 @@
 
 /* ---- the relay (ws-relay/store.c) ---- */
 extern const char script_send[];
+extern const char script_send_nohistory[]; /* HISTORY_WRITES=0: benchmark only */
 extern const char script_sub_check[];
 extern const char script_presence[];
 extern const char script_presence_reassert[];

@@ -5,6 +5,7 @@
 #                           listening only on 127.0.0.1:<free port> and on a unix
 #                           socket in DIR/sock, create the database "chat" and print
 #                           its ARCHIVE_URL (also written to DIR/url)
+#                           (started again on DIR, it keeps its data, port and URL)
 #   tests/pg.sh stop DIR    stop that server (fast shutdown, by the pid in
 #                           DIR/postgres.pid; SIGKILL after 15 s)
 #
@@ -66,7 +67,8 @@ cmd_start() {
     local opts="" port try
     [ "${PG_FAST:-}" != 1 ] || opts="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     for try in 1 2 3; do
-        port=$(free_port)
+        # A restart keeps its port (the URL clients hold); only a first start picks one.
+        if [ -f "$DIR/port" ]; then port=$(cat "$DIR/port"); else port=$(free_port); fi
         # postgres itself, not pg_ctl, and exec'd (setpriv, not runuser, when root): $! is
         # the server's pid (stop by pid).
         (as_pg_exec "$PG_BIN/postgres" -D "$DIR/data" -k "$DIR/sock" -h 127.0.0.1 -p "$port" \
@@ -74,6 +76,7 @@ cmd_start() {
         echo $! >"$DIR/postgres.pid"
         if wait_port "$port" 30 "$!"; then break; fi
         [ "$try" = 3 ] && { echo "pg: postgres did not start (see $DIR/postgres.log)" >&2; exit 1; }
+        sleep 1
     done
     local i
     for ((i = 0; i < 100; i++)); do

@@ -178,8 +178,14 @@ int main(int argc, char **argv)
     int status = 1;
     uv_loop_init(&loop);
     /* scripts: before rds_start */
-    store_init((size_t)cfg_int("HISTORY_SIZE", 1000, 1, 10000000),
-               (size_t)cfg_int("ARCHIVE_BACKLOG_MAX", 500000, 1000, 1000000000), sc.redis_timeout_ms,
+    /* HISTORY_WRITES=0 exists only for the history on/off benchmark (docs/CONFIG.md). */
+    size_t hsize = (size_t)cfg_int("HISTORY_SIZE", 1000, 1, 10000000);
+    if (cfg_int("HISTORY_WRITES", 1, 0, 1) == 0) {
+        hsize = 0;
+        log_warn("config", "key=HISTORY_WRITES problem=\"0: messages are not stored (benchmark only; "
+                           "no history, no recovery)\"");
+    }
+    store_init(hsize, (size_t)cfg_int("ARCHIVE_BACKLOG_MAX", 500000, 1000, 1000000000), sc.redis_timeout_ms,
                sc.relay_id, sc.presence_ttl_ms);
     sess_init(&sc, store_redis(), cmd_dispatch);
     rm_init(cfg_int("METRICS", 1, 0, 1) != 0);

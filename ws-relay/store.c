@@ -32,7 +32,7 @@ void store_init(size_t hsize, size_t archive_backlog_max, unsigned redis_timeout
     snprintf(self_id, sizeof self_id, "%s", relay_id);
     /* A registration lasts 3/4 of PRESENCE_TTL (registry.h says why). */
     snprintf(ttl_str, sizeof ttl_str, "%u", ttl_ms - ttl_ms / 4);
-    sc_send = rds_script_add(script_send);
+    sc_send = rds_script_add(hsize ? script_send : script_send_nohistory);
     sc_sub_check = rds_script_add(script_sub_check);
     sc_presence = rds_script_add(script_presence);
     sc_reassert = rds_script_add(script_presence_reassert);

@@ -101,7 +101,8 @@ typedef struct relay_store {
 } relay_store;
 
 /* Register the relay's scripts with rds.c; call once before rds_start().
- * history_size: HISTORY_SIZE, the stored messages kept per room; redis_timeout_ms:
+ * history_size: HISTORY_SIZE, the stored messages kept per room, or 0 for no history
+ * writes at all (HISTORY_WRITES=0, the history on/off benchmark only); redis_timeout_ms:
  * REDIS_TIMEOUT_MS, after which a SEND not yet run by Redis must never run;
  * archive_backlog_max: ARCHIVE_BACKLOG_MAX, the bound of the archive feed; relay_id:
  * this process's id in the registry (copied); ttl_ms: PRESENCE_TTL in ms. */

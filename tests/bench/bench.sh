@@ -7,6 +7,10 @@
 #   BENCH_REPORT_ONLY=1 tests/bench/bench.sh   rewrite the document from the raw
 #                                        results of the last run (e.g. after editing
 #                                        tests/bench/NOTES.md); measures nothing
+#   BENCH_SECTIONS="mix storm" BENCH_OUT=FILE tests/bench/bench.sh   only these sections
+#                                        (fanout metrics history rabbit two conns rest
+#                                        mix storm archiver); the others' tables stay empty, so
+#                                        write to another file than docs/BENCHMARKS.md
 #
 # Measures, on private stacks (tests/stack.sh) pinned to $SERVER_CPUS while every
 # load generator (loadgen, wrk, redis-benchmark) runs on $LOADGEN_CPUS:
@@ -16,11 +20,18 @@
 #   connections      idle subscribed sessions: relay RSS at 1k, 10k, 50k and the most
 #                    this machine allows; bytes per session
 #   REST             GET /api/rooms, POST /api/rooms/{id}/members vs a static file (wrk)
+#   metrics cost     flat-out fan-out on one relay with METRICS=1 and METRICS=0,
+#                    alternating run by run (the ratio must stay >= 0.98)
+#   history cost     the same with HISTORY_WRITES=1 and 0 (the ratio must stay >= 0.9)
+#   many rooms       1,000 rooms x 10 members, every member sending on an open-loop
+#                    schedule, stepped up to the ceiling; latency at half of it; the
+#                    same mix against RabbitMQ (1,000 topics) right after
+#   reconnect storm  1,000 sessions (100 rooms x 10) each missing 100 messages come
+#                    back at once with x-since-offset: time until all caught up, relay
+#                    and Redis CPU over it
 #   archiver         chat-archiver's throughput into SQLite and PostgreSQL from a feed
 #                    pre-filled with ARCHIVE_N messages (tests/bench/archiver.sh), next to
 #                    the relay's SEND ceiling (1 subscriber, flat out)
-#   metrics cost     flat-out fan-out on one relay with METRICS=1 and METRICS=0,
-#                    alternating run by run (the ratio must stay >= 0.98)
 #   peer             RabbitMQ 3.10 Web-STOMP with the same load generator (fan-out,
 #                    latency, bytes per connection), started here and stopped here
 # Each figure is the median of $RUNS independent runs (own connections and users),
@@ -44,11 +55,23 @@ if [ "$QUICK" = 1 ]; then
     OUT=${BENCH_OUT:-$WORK/BENCHMARKS.quick.md}
     SUBS=200 PUBS=4 WARMUP=0.5 DURATION=1 CONN_STEPS=500,1000 CONN_MAX=2000 RABBIT_STEPS=300,600
     WRK_DURATION=1s REDIS_N=200000 RUNS=${BENCH_RUNS:-1}
+    MIX_ROOMS=100 STORM_ROOMS=20 STORM_MISSED=50
 else
     OUT=${BENCH_OUT:-$ROOT/docs/BENCHMARKS.md}
     SUBS=1000 PUBS=4 WARMUP=1 DURATION=4 CONN_STEPS=1000,10000,50000 CONN_MAX=${BENCH_MAX_CONNS:-200000}
     RABBIT_STEPS=1000,5000 WRK_DURATION=5s REDIS_N=1000000
+    MIX_ROOMS=1000 STORM_ROOMS=100 STORM_MISSED=100
 fi
+# The many-rooms mix: rooms of 10, first step's SEND/s per target, growth per step.
+# One run per target by default: setting up 10,000 RabbitMQ sessions takes ~2 minutes.
+MIX_RUNS=${BENCH_MIX_RUNS:-1}
+MIX_RATE0=${BENCH_MIX_RATE0:-500}
+MIX_RABBIT_RATE0=${BENCH_MIX_RABBIT_RATE0:-100}
+MIX_FACTOR=1.5
+MIX_MAX_P99_MS=250
+SECTIONS=${BENCH_SECTIONS:-all}
+# want NAME: whether section NAME is to be measured in this run.
+want() { [ "$SECTIONS" = all ] || [[ " $SECTIONS " == *" $1 "* ]]; }
 # Messages in flight per publisher when flat out. Our relay's peak is flat from 2 to 8;
 # RabbitMQ needs 8 to saturate its core (13k MESSAGE/s at 4, 19-20k at 8 to 64).
 WINDOW=${BENCH_WINDOW:-4}
@@ -221,7 +244,7 @@ split_phases() {
 
 # ---- 1. one relay: ceilings, fan-out, latency -------------------------------------------
 MSG100=$(printf 'x%.0s' $(seq 1 100))
-if [ "$HAVE_RELAY" = 1 ] && stack_start one-relay; then
+if [ "$HAVE_RELAY" = 1 ] && want fanout && stack_start one-relay; then
     say "Redis ceilings"
     for ((i = 1; i <= RUNS; i++)); do
         note_cmd "taskset -c $LOADGEN_CPUS redis-benchmark -p <port> -n $REDIS_N -c 50 -P 16 -q PUBLISH <chan> <100 bytes>"
@@ -255,7 +278,7 @@ fi
 
 # ---- 1b. the cost of metrics: flat-out fan-out with counting on and off ---------------------
 # Fresh stacks, alternating on/off run by run so drift on the machine hits both alike.
-if [ "$HAVE_RELAY" = 1 ]; then
+if [ "$HAVE_RELAY" = 1 ] && want metrics; then
     for ((i = 1; i <= RUNS; i++)); do
         for m in 1 0; do
             export METRICS=$m
@@ -274,8 +297,33 @@ if [ "$HAVE_RELAY" = 1 ]; then
     split_phases metrics0
 fi
 
+# ---- 1c. the cost of history: flat-out fan-out with history writes on and off ---------------
+# HISTORY_WRITES=0 is a benchmark-only switch (docs/CONFIG.md): the SEND script skips its
+# XADD and nothing else. Alternating like the metrics runs.
+if [ "$HAVE_RELAY" = 1 ] && want history; then
+    for ((i = 1; i <= RUNS; i++)); do
+        for h in 1 0; do
+            export HISTORY_WRITES=$h
+            stack_start "history$h" || { unset HISTORY_WRITES; continue; }
+            unset HISTORY_WRITES
+            # One run, repeated (at most twice) when other processes took the server CPU.
+            RUNS=1 run_series "history$h" "history writes=$h, pair $i/$RUNS:" timeout 600 "${LG[@]}" --mode pubsub \
+                --url "$(relay_url 0)" --redis "$REDIS_URL" --prefix "$KEY_PREFIX" --subs "$SUBS" --pubs "$PUBS" \
+                --window "$WINDOW" --warmup "$WARMUP" --duration "$DURATION" --drain 3 --rate 0 \
+                --pid "relay=$(relay_pid 0)" --pid "redis=$REDIS_PID"
+            note_cmd "HISTORY_WRITES=$h loadgen --mode pubsub ... --rate 0"
+            # Nothing may have been stored with the writes off, and everything with them on.
+            echo "history$h stream_entries=$(redis-cli -p "$REDIS_PORT" --scan --pattern "${KEY_PREFIX}room:*:history" |
+                while read -r k; do redis-cli -p "$REDIS_PORT" XLEN "$k"; done | awk '{ s += $1 } END { print s + 0 }')" >>"$RAW/history$h.check"
+            stack_stop
+        done
+    done
+    split_phases history1
+    split_phases history0
+fi
+
 # ---- 2. RabbitMQ Web-STOMP, same load generator -----------------------------------------
-if [ "$HAVE_RABBIT" = 1 ]; then
+if [ "$HAVE_RABBIT" = 1 ] && want rabbit; then
     say "RabbitMQ: starting a private node"
     if taskset -c "$SERVER_CPUS" "$ROOT/tests/bench/rabbit.sh" up "$RABBIT_DIR" "$SERVER_CPUS" >"$WORK/rabbit-up.log" 2>&1; then
         # shellcheck disable=SC1091
@@ -302,7 +350,7 @@ if [ "$HAVE_RABBIT" = 1 ]; then
 fi
 
 # ---- 3. two relays on one Redis ------------------------------------------------------------
-if [ "$HAVE_RELAY" = 1 ] && stack_start two-relays --relays 2; then
+if [ "$HAVE_RELAY" = 1 ] && want two && stack_start two-relays --relays 2; then
     URL2="--url $(relay_url 0) --url $(relay_url 1)"
     PIDS2="--pid relay0=$(relay_pid 0) --pid relay1=$(relay_pid 1) --pid redis=$REDIS_PID"
     pubsub_series two "$URL2" "$PIDS2" --rate "$LOADS"
@@ -311,14 +359,14 @@ if [ "$HAVE_RELAY" = 1 ] && stack_start two-relays --relays 2; then
     RABBIT_HALF=$(median rabbit.p50 rate)
     stack_stop
 fi
-if [ "$HAVE_RELAY" = 1 ] && [ -n "${RABBIT_HALF:-}" ] && stack_start one-relay-b; then
+if [ "$HAVE_RELAY" = 1 ] && want two && [ -n "${RABBIT_HALF:-}" ] && stack_start one-relay-b; then
     pubsub_series one-at-rabbit "--url $(relay_url 0)" "--pid relay=$(relay_pid 0)" --rate "$RABBIT_HALF"
     split_phases one-at-rabbit
     stack_stop
 fi
 
 # ---- 4. idle connections -------------------------------------------------------------------
-if [ "$HAVE_RELAY" = 1 ] && stack_start conns; then
+if [ "$HAVE_RELAY" = 1 ] && want conns && stack_start conns; then
     for ((i = 1; i <= RUNS; i++)); do
         say "connections run $i/$RUNS"
         # A fresh relay per run; only the first run goes on to the machine's limit.
@@ -334,13 +382,13 @@ fi
 
 # ---- 5. REST through lighttpd ----------------------------------------------------------------
 API_PROCS=${BENCH_API_PROCS:-4}
-if stack_start rest --api-procs "$API_PROCS"; then
+STATIC=/chat.html
+if want rest && stack_start rest --api-procs "$API_PROCS"; then
     "$LOADGEN" --mode prep --redis "$REDIS_URL" --prefix "$KEY_PREFIX" --users 20 --rooms 100 --room-size 1 \
         >"$WORK/rest-prep.txt" 2>>"$RAW/rest.err"
     export BENCH_TOKENS BENCH_ROOMS
     BENCH_TOKENS=$(sed -n 's/^user .*token=//p' "$WORK/rest-prep.txt" | tr '\n' ' ')
     BENCH_ROOMS=$(sed -n 's/^room id=//p' "$WORK/rest-prep.txt" | tr '\n' ' ')
-    STATIC=/chat.html
     STATIC_BYTES=$(curl -s "$BASE_URL$STATIC" | wc -c)
     ROOMS_BYTES=$(curl -s -H "Authorization: Bearer ${BENCH_TOKENS%% *}" "$BASE_URL/api/rooms" | wc -c)
     WRK=(taskset -c "$LOADGEN_CPUS" wrk -t1 -c32 -d"$WRK_DURATION" -s "$ROOT/tests/bench/wrk_api.lua")
@@ -365,10 +413,54 @@ if stack_start rest --api-procs "$API_PROCS"; then
     stack_stop
 fi
 
-# ---- 6. the archiver: throughput into SQLite and PostgreSQL, next to the relay's SEND ceiling --
+# ---- 6. many rooms: every member sends, open loop, stepped to the ceiling ---------------------
+# mix_run SET CMD...: one mix run; its step and result lines go to $RAW/SET.txt, the result
+# line with other.cpu (other processes' share of the server CPU at half the ceiling).
+mix_run() {
+    local set=$1
+    shift
+    note_cmd "$(printf '%s ' "$@" | sed "s#$LOADGEN#loadgen#")"
+    timeout 900 "$@" >"$RAW/$set.try.new" 2>>"$RAW/$set.err"
+    other_load "$RAW/$set.try" >/dev/null
+    cat "$RAW/$set.try" >>"$RAW/$set.txt"
+    rm -f "$RAW/$set.try"
+}
+MIX_ARGS=(--mode mix --rooms "$MIX_ROOMS" --room-size 10 --factor "$MIX_FACTOR" --max-steps 14
+    --max-p99-ms "$MIX_MAX_P99_MS" --settle 3 --warmup "$WARMUP" --duration "$DURATION" --drain 2 --concurrency 256)
+if [ "$HAVE_RELAY" = 1 ] && want mix; then
+    for ((i = 1; i <= MIX_RUNS; i++)); do
+        stack_start "mix$i" || break
+        say "many-rooms mix, chat relay, run $i/$MIX_RUNS"
+        mix_run mix "${LG[@]}" "${MIX_ARGS[@]}" --url "$(relay_url 0)" --redis "$REDIS_URL" --prefix "$KEY_PREFIX" \
+            --rate "$MIX_RATE0" --pid "relay=$(relay_pid 0)" --pid "redis=$REDIS_PID"
+        stack_stop
+    done
+fi
+if [ "$HAVE_RABBIT" = 1 ] && want mix; then
+    for ((i = 1; i <= MIX_RUNS; i++)); do
+        say "many-rooms mix, RabbitMQ, run $i/$MIX_RUNS (a fresh node; ~2 min to connect 10,000 sessions)"
+        taskset -c "$SERVER_CPUS" "$ROOT/tests/bench/rabbit.sh" up "$RABBIT_DIR" "$SERVER_CPUS" >>"$WORK/rabbit-up.log" 2>&1 || break
+        # shellcheck disable=SC1091
+        . "$RABBIT_DIR/env"
+        mix_run rabbit-mix "${LG[@]}" "${MIX_ARGS[@]}" --peer rabbitmq --url "$WS_URL" --rate "$MIX_RABBIT_RATE0" \
+            --pid "rabbit=$RABBIT_PID"
+        "$ROOT/tests/bench/rabbit.sh" down "$RABBIT_DIR" >/dev/null 2>&1
+        rm -f "$RABBIT_DIR/env"
+    done
+fi
+
+# ---- 7. reconnect storm ---------------------------------------------------------------------
+if [ "$HAVE_RELAY" = 1 ] && want storm && stack_start storm; then
+    run_series storm "reconnect storm" timeout 300 "${LG[@]}" --mode storm --url "$(relay_url 0)" --redis "$REDIS_URL" \
+        --prefix "$KEY_PREFIX" --rooms "$STORM_ROOMS" --room-size 10 --missed "$STORM_MISSED" --concurrency 256 \
+        --pid "relay=$(relay_pid 0)" --pid "redis=$REDIS_PID"
+    stack_stop
+fi
+
+# ---- 8. the archiver: throughput into SQLite and PostgreSQL, next to the relay's SEND ceiling --
 ARCHIVE_N=200000
 [ "$QUICK" = 1 ] && ARCHIVE_N=20000
-if [ -x "$B/archiver/chat-archiver" ]; then
+if [ -x "$B/archiver/chat-archiver" ] && want archiver; then
     if [ "$HAVE_RELAY" = 1 ] && stack_start send-ceiling; then
         say "relay SEND ceiling (stored messages, 1 subscriber)"
         lg send-ceiling --mode pubsub --url "$(relay_url 0)" --redis "$REDIS_URL" --prefix "$KEY_PREFIX" --subs 1 \
@@ -383,7 +475,8 @@ fi
 ELAPSED=$(($(date +%s) - T0))
 # What the report needs besides the raw results, so that it can be rewritten later.
 declare -p ELAPSED RUNS QUICK B SUBS PUBS WARMUP DURATION CONN_STEPS CONN_MAX RABBIT_STEPS WRK_DURATION \
-    REDIS_N ARCHIVE_N WINDOW RABBIT_WINDOW FD_LIMIT DISTURBED_PCT SERVER_CPUS LOADGEN_CPUS API_PROCS STATIC STATIC_BYTES ROOMS_BYTES MEASURED_COMMIT \
+    REDIS_N ARCHIVE_N WINDOW RABBIT_WINDOW MIX_RUNS MIX_ROOMS MIX_RATE0 MIX_RABBIT_RATE0 MIX_FACTOR MIX_MAX_P99_MS STORM_ROOMS \
+    STORM_MISSED SECTIONS FD_LIMIT DISTURBED_PCT SERVER_CPUS LOADGEN_CPUS API_PROCS STATIC STATIC_BYTES ROOMS_BYTES MEASURED_COMMIT \
     MEASURED_DATE 2>/dev/null | sed 's/^declare -[-a-z]* //' >"$WORK/meta.sh"
 # shellcheck source=tests/bench/bench_report.sh
 . "$ROOT/tests/bench/bench_report.sh"

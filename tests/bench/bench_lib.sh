@@ -31,7 +31,7 @@ spread() {
 count() {
     local pat="^${2:-result} "
     [ "${2:-result}" = result ] && pat="^result .*ok=1"
-    [ -f "$RAW/$1.txt" ] && grep -c "$pat" "$RAW/$1.txt" || echo 0
+    if [ -f "$RAW/$1.txt" ]; then grep -c "$pat" "$RAW/$1.txt" || true; else echo 0; fi
 }
 
 # Formatting: int (thousands separators), fix DIGITS, empty values print as "–".

@@ -47,6 +47,83 @@ fanout_row() { # LABEL SET CPULABELS
     md "| $label | **$(int "$(median "$set" delivered_per_s)")** | $(spread_int "$set" delivered_per_s) | $(int "$(median "$set" publish_per_s)") | $(int "$(median "$set" lost)") | $cpus | $(fix 0 "$(median "$set" other.cpu)") | $(fix 0 "$(median "$set" cpu.loadgen)") | $(count "$set") |"
 }
 
+# mix_steps_row LABEL SET: the steps of the first run of a many-rooms set, one cell.
+mix_steps() {
+    [ -s "$RAW/$1.txt" ] || { echo "–"; return; }
+    awk '/^result /{ exit } /^step / { r = ""; h = ""; p = ""
+            for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "rate") r = kv[2]; if (kv[1] == "held") h = kv[2]; if (kv[1] == "p99_us") p = kv[2] }
+            printf "%s%s%s (%.0f ms)", n++ ? ", " : "", r, h == 1 ? "" : " ✗", p / 1000 }' "$RAW/$1.txt"
+}
+
+mix_row() { # LABEL SET CPULABELS
+    local label=$1 set=$2 cpus="" l
+    [ -s "$RAW/$set.txt" ] || return 0
+    for l in $3; do cpus="$cpus${cpus:+ / }$(fix 0 "$(median "$set" "cpu.$l")")"; done
+    md "| $label | **$(int "$(median "$set" ceiling_send_per_s)")** | $(int "$(median "$set" ceiling_message_per_s)") | $(int "$(median "$set" rate)") | $(ms "$(median "$set" p50_us)") | **$(ms "$(median "$set" p99_us)")** | $(ms "$(median "$set" p999_us)") | $(int "$(median "$set" lost)") | $(int "$(median "$set" integrity)") | $(int "$(median "$set" failed)") | $cpus | $(fix 0 "$(median "$set" other.cpu)") | $(fix 0 "$(median "$set" cpu.loadgen)") | $(count "$set") |"
+}
+
+# The three history benchmarks: fan-out with history writes on and off, the many-rooms
+# mix (ours and RabbitMQ's), the reconnect storm.
+history_sections() {
+    local h_on h_off
+    h_on=$(median history1.flat delivered_per_s)
+    h_off=$(median history0.flat delivered_per_s)
+    if [ -s "$RAW/history1.txt" ] || [ -s "$RAW/history0.txt" ]; then
+        md "## History: fan-out with history writes on and off" "" \
+            "The fan-out run above (1 room, $(int "$SUBS") subscribers, $PUBS publishers, flat out) on fresh one-relay stacks," \
+            "alternating run by run: the default relay, which stores every message in the room's Redis stream in the" \
+            "same script that publishes it, and the same binary with \`HISTORY_WRITES=0\` (a benchmark-only switch: the" \
+            "script without its \`XADD\`; offsets, epochs and bodies are the same)." ""
+        md "| relay | delivered MESSAGE/s | spread | messages published/s | lost | relay / redis CPU % | other processes on the server CPU % | runs |" \
+            "| --- | --- | --- | --- | --- | --- | --- | --- |"
+        local h
+        for h in 1 0; do
+            [ -s "$RAW/history$h.flat.txt" ] || continue
+            md "| history writes $([ $h = 1 ] && echo on || echo off) | **$(int "$(median "history$h.flat" delivered_per_s)")** | $(spread_int "history$h.flat" delivered_per_s) | $(int "$(median "history$h.flat" publish_per_s)") | $(int "$(median "history$h.flat" lost)") | $(fix 0 "$(median "history$h.flat" cpu.relay)") / $(fix 0 "$(median "history$h.flat" cpu.redis)") | $(fix 0 "$(median "history$h.flat" other.cpu)") | $(count "history$h.flat") |"
+        done
+        md "" "On / off: **$(ratio "$h_on" "$h_off" 3)** (target ≥ 0.9). Stream entries left in Redis after each run (a check that" \
+            "the switch does what it says): on $(sed -n 's/^history1 stream_entries=//p' "$RAW/history1.check" 2>/dev/null | paste -sd/ -)," \
+            "off $(sed -n 's/^history0 stream_entries=//p' "$RAW/history0.check" 2>/dev/null | paste -sd/ -)." ""
+    fi
+    if [ -s "$RAW/mix.txt" ] || [ -s "$RAW/rabbit-mix.txt" ]; then
+        local our their
+        our=$(median mix ceiling_send_per_s)
+        their=$(median rabbit-mix ceiling_send_per_s)
+        md "## Many rooms" "" \
+            "$(int "$MIX_ROOMS") rooms × 10 members ($(int "$((MIX_ROOMS * 10))") sessions), every member subscribed to its room and sending" \
+            "100-byte texts to it on a fixed **open-loop** schedule (message j due at j / rate, round-robin over the rooms;" \
+            "latency counted from the *scheduled* send time, so a server or loadgen that falls behind shows as latency" \
+            "rather than as a lower send rate). Each step runs ${WARMUP} s + ${DURATION} s and multiplies the rate by $MIX_FACTOR" \
+            "(ours from $(int "$MIX_RATE0") SEND/s, RabbitMQ from $(int "$MIX_RABBIT_RATE0"); divides it when the first step does not hold)" \
+            "until a step does not hold: MESSAGE/s in the window" \
+            "below 95 % of the offered, a message lost, or p99 above $MIX_MAX_P99_MS ms; one more step between the last two" \
+            "refines the ceiling. The latency row is a separate step at half the ceiling. Every delivery is checked (from" \
+            "the receiver's room, per-sender order, and for ours room offsets exactly +1): \"check errors\" must be 0." \
+            "RabbitMQ: 1,000 topics (\`/topic/<room>\`), 10 subscribers each, the same senders. $MIX_RUNS run(s) per target" \
+            "(10,000 RabbitMQ sessions take about two minutes to set up)." ""
+        md "| target | ceiling SEND/s | MESSAGE/s at the ceiling | SEND/s at half | p50 ms at half | p99 ms at half | p99.9 ms | lost | check errors | failed sessions | server CPU % at half | other processes % | loadgen CPU % | runs |" \
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+        mix_row "chat relay, 1 relay (relay / redis)" mix "relay redis"
+        mix_row "RabbitMQ $(pkgver rabbitmq-server) Web-STOMP" rabbit-mix "rabbit"
+        md "" "Ours / RabbitMQ: **$(ratio "$our" "$their" 1)×** the ceiling; p99 at half the ceiling ours / theirs:" \
+            "**$(ratio "$(median mix p99_us)" "$(median rabbit-mix p99_us)" 2)** (each at its own half ceiling)." "" \
+            "Steps of the first run, SEND/s (p99; ✗ = did not hold): ours $(mix_steps mix); RabbitMQ $(mix_steps rabbit-mix)." ""
+    fi
+    if [ -s "$RAW/storm.txt" ]; then
+        md "## Reconnect storm" "" \
+            "$(int "$STORM_ROOMS") rooms × 10 members: the $(int "$((STORM_ROOMS * 10))") member sessions subscribe (noting the room's epoch and offset from" \
+            "the RECEIPT) and disconnect; one sender per room sends $STORM_MISSED messages and sees each stored; then all" \
+            "$(int "$((STORM_ROOMS * 10))") sessions reconnect at once (one connect burst) and SUBSCRIBE with \`x-since-offset\`/\`x-since-epoch\`." \
+            "Catch-up is the time from the first reconnect until the last session has all $STORM_MISSED recovered messages; every" \
+            "session must get \`x-recovered:true\`, exactly the missed offsets in order and nothing more. CPU is utime + stime" \
+            "from /proc over that interval." ""
+        md "| sessions | recovered (x-recovered:true) | complete | messages | order / duplicate / receipt errors | catch-up s (spread) | per session p50 / p99 ms | relay CPU s | Redis CPU s | relay / Redis CPU % | other processes % | runs |" \
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+        md "| $(int "$(median storm sessions)") | $(int "$(median storm recovered)") | $(int "$(median storm complete)") | $(int "$(median storm messages)") | $(int "$(median storm bad_order)") / $(int "$(median storm extra)") / $(int "$(median storm receipt_mismatch)") | **$(fix 2 "$(median storm catchup_s)")** ($(spread storm catchup_s)) | $(fix 0 "$(median storm p50_ms)") / $(fix 0 "$(median storm p99_ms)") | $(fix 2 "$(median storm cpu_s.relay)") | $(fix 2 "$(median storm cpu_s.redis)") | $(fix 0 "$(median storm cpu.relay)") / $(fix 0 "$(median storm cpu.redis)") | $(fix 0 "$(median storm other.cpu)") | $(count storm) |"
+        md ""
+    fi
+}
+
 write_report() {
     split_steps conns
     split_steps rabbit-conns
@@ -87,6 +164,10 @@ write_report() {
     m_on=$(median metrics1.flat delivered_per_s)
     m_off=$(median metrics0.flat delivered_per_s)
     md "| fan-out with metrics on / off (METRICS=1 vs 0) | ≥ 0.98 | $(ratio "$m_on" "$m_off" 3) ($(int "$m_on") / $(int "$m_off") MESSAGE/s) | $(verdict "$(ratio "$m_on" "$m_off" 4)" 0.98 ge) |"
+    local h_on h_off
+    h_on=$(median history1.flat delivered_per_s)
+    h_off=$(median history0.flat delivered_per_s)
+    md "| fan-out with history writes on / off (HISTORY_WRITES=1 vs 0) | ≥ 0.9 | $(ratio "$h_on" "$h_off" 3) ($(int "$h_on") / $(int "$h_off") MESSAGE/s) | $(verdict "$(ratio "$h_on" "$h_off" 4)" 0.9 ge) |"
     md "| GET /api/rooms vs lighttpd static file | ≥ 20 % | $(ratio "$rooms_rps" "$(awk -v s="${static_rps:-0}" 'BEGIN { print s / 100 }')" 1) % | $(verdict "$(ratio "$rooms_rps" "$static_rps" 4)" 0.2 ge) |"
     md "" "What stands in the way of each missed target, from the profiles below, is in [Reading](#reading-of-the-committed-run)." ""
 
@@ -101,7 +182,7 @@ write_report() {
     fanout_row "RabbitMQ $(pkgver rabbitmq-server) Web-STOMP" rabbit.flat "rabbit"
     md "" "Ours / RabbitMQ: **$(ratio "$our_peak" "$their_peak" 1)×** delivered MESSAGE/s." ""
     local rep="" set n
-    for set in one two rabbit one-at-rabbit; do
+    for set in one two rabbit one-at-rabbit history1 history0 storm; do
         n=$(grep -c ' phase=0 ' "$RAW/$set.disturbed.txt" 2>/dev/null)
         [ "${n:-0}" -gt 0 ] && rep="$rep${rep:+, }$set: $n"
         n=0
@@ -186,6 +267,7 @@ write_report() {
             "bursts are absorbed and archived afterwards." ""
     fi
 
+    history_sections
     md "## Redis ceilings" "" "The same private redis-server the relays use (pinned with them); \`redis-benchmark\` on the" \
         "load generator's CPU, 50 clients, pipeline 16, 100-byte payloads." ""
     md "| measurement | per second | spread |" "| --- | --- | --- |"
@@ -253,7 +335,10 @@ write_report() {
         "  publisher) and \`LOG_LEVEL=warn\`; everything else is the default configuration." \
         "- RabbitMQ: a private node (tests/bench/rabbit.sh) with only \`rabbitmq_web_stomp\` enabled, loopback only," \
         "  Erlang scheduler busy-waiting off (\`+sbwt none\`, so its CPU figure is work, not spinning), guest/guest," \
-        "  \`/topic/<room>\`, raw-text SEND bodies; stopped after use." \
+        "  \`/topic/<room>\`, raw-text SEND bodies, WebSocket idle timeout raised from 60 s to an hour (the many-rooms" \
+        "  mix needs minutes to connect its sessions); stopped after use." \
+        "- \`HISTORY_WRITES=0\` (history on/off only) is a benchmark-only relay setting: the SEND script without its" \
+        "  \`XADD\`. Everything else runs the default configuration with history on." \
         "- Lost = messages sent × subscribers live at the start − MESSAGE frames received, after up to 3 s (RabbitMQ 10 s) of drain." ""
     md "## Commands" "" '```sh' "make bench    # = DEPS_BENCH=1 scripts/deps.sh; make SANITIZE= B=build/release all; tests/bench/bench.sh"
     md "taskset -c $SERVER_CPUS tests/stack.sh up DIR [--relays 2] [--api-procs $API_PROCS]   # SEND_RATE=SEND_BURST=1000000 LOG_LEVEL=warn"

@@ -58,6 +58,20 @@ typedef struct lg_conn {
 } lg_conn;
 
 typedef struct lg_ctx lg_ctx;
+struct lg_stomp_frame;
+
+/* What a mode may change in the connection life cycle (lg_mix.c, lg_storm.c); every
+ * hook is optional, NULL keeps the pub/sub default. */
+typedef struct lg_hooks {
+    /* A MESSAGE frame arrived on c (instead of lg_bench_on_message). */
+    void (*on_message)(lg_ctx *ctx, lg_conn *c, const struct lg_stomp_frame *f);
+    /* The RECEIPT of c's SUBSCRIBE arrived; called just before c becomes READY. */
+    void (*on_subscribed)(lg_ctx *ctx, lg_conn *c, const struct lg_stomp_frame *f);
+    /* Write c's SUBSCRIBE frame (with a receipt) into out[cap]; returns its length
+     * including the NUL, as the lg_stomp builders do (instead of the plain one). */
+    size_t (*subscribe_frame)(lg_ctx *ctx, lg_conn *c, char *out, size_t cap);
+    void *arg; /* the mode's own state */
+} lg_hooks;
 
 struct lg_ctx {
     /* configuration */
@@ -69,6 +83,7 @@ struct lg_ctx {
     const char *dest_prefix; /* RabbitMQ destination prefix, "/topic/" */
     lg_users users;          /* chat: prepared users and rooms */
     size_t msg_size;         /* message text bytes (100) */
+    lg_hooks hooks;
     int verbose;
 
     /* loop */
@@ -102,6 +117,8 @@ int lg_target_parse(const char *url, lg_target *t);
  * target (index). Returns the slot, or -1 when no slot or no socket is left (counted
  * as failed). The connection progresses to READY or DEAD inside lg_poll. */
 long lg_open(lg_ctx *ctx, int role, uint32_t user, uint32_t room, uint32_t idx, uint16_t target);
+/* Close c on purpose (not counted as failed); it ends DEAD. */
+void lg_close(lg_ctx *ctx, lg_conn *c);
 /* Wait for events at most timeout_ns (0: poll without waiting) and handle them all.
  * Refreshes ctx->now. Returns the number of events handled, or -1 on a loop error. */
 int lg_poll(lg_ctx *ctx, uint64_t timeout_ns);

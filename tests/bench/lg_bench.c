@@ -21,7 +21,7 @@
 /* ---- receiving -------------------------------------------------------------------- */
 
 /* Parse "lg <pub> <seq> <ns> " at p; 0 on success. */
-static int parse_tag(const char *p, const char *end, uint32_t *pub, uint32_t *seq, uint64_t *ts)
+int lg_parse_tag(const char *p, const char *end, uint32_t *pub, uint32_t *seq, uint64_t *ts)
 {
     uint64_t v[3] = {0, 0, 0};
     p += 3;
@@ -37,20 +37,21 @@ static int parse_tag(const char *p, const char *end, uint32_t *pub, uint32_t *se
     return 0;
 }
 
+const char *lg_find_tag(const lg_ctx *ctx, const char *body, size_t len)
+{
+    if (ctx->peer == LG_PEER_RABBIT) return len > 3 && memcmp(body, "lg ", 3) == 0 ? body : NULL;
+    /* Our JSON: {"type":"CHAT",...,"message":"lg 1 2 3 xxx",...}; user names are
+     * "lg-user-N", so '"lg ' only starts a benchmark text. */
+    const char *q = memmem(body, len, "\"lg ", 4);
+    return q ? q + 1 : NULL;
+}
+
 void lg_bench_on_message(lg_ctx *ctx, lg_conn *c, const char *body, size_t len)
 {
-    const char *end = body + len, *tag = NULL;
-    if (ctx->peer == LG_PEER_RABBIT) {
-        if (len > 3 && memcmp(body, "lg ", 3) == 0) tag = body;
-    } else {
-        /* Our JSON: {"type":"CHAT",...,"message":"lg 1 2 3 xxx",...}; user names
-         * are "lg-user-N", so '"lg ' only starts a benchmark text. */
-        const char *q = memmem(body, len, "\"lg ", 4);
-        if (q) tag = q + 1;
-    }
+    const char *end = body + len, *tag = lg_find_tag(ctx, body, len);
     uint32_t pub, seq;
     uint64_t ts;
-    if (!tag || c->role != LG_SUB || parse_tag(tag, end, &pub, &seq, &ts) != 0 || pub >= ctx->npubs ||
+    if (!tag || c->role != LG_SUB || lg_parse_tag(tag, end, &pub, &seq, &ts) != 0 || pub >= ctx->npubs ||
         c->idx >= ctx->nsubs) {
         c->other++;
         ctx->other++;
@@ -73,23 +74,16 @@ void lg_bench_on_message(lg_ctx *ctx, lg_conn *c, const char *body, size_t len)
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
-#define MAX_CPUS 8
-
-typedef struct cpu_sample {
-    double t, self, pid[LG_MAX_PIDS], cpu[MAX_CPUS];
-    int ncpus;
-} cpu_sample;
-
-static void cpu_take(const lg_watch *w, cpu_sample *s)
+void lg_cpu_take(const lg_watch *w, lg_cpu_sample *s)
 {
     s->t = (double)lg_now_ns() / NS;
     s->self = lg_proc_self_cpu_s();
     for (size_t i = 0; w && i < w->n; i++) s->pid[i] = lg_proc_cpu_s(w->pid[i]);
-    s->ncpus = lg_proc_cpus_busy_s(s->cpu, MAX_CPUS);
+    s->ncpus = lg_proc_cpus_busy_s(s->cpu, LG_MAX_CPUS);
 }
 
 /* Percent of one core between two samples, per watched process and for ourselves. */
-static void cpu_print(FILE *out, const lg_watch *w, const cpu_sample *a, const cpu_sample *b)
+void lg_cpu_print(FILE *out, const lg_watch *w, const lg_cpu_sample *a, const lg_cpu_sample *b)
 {
     double dt = b->t - a->t;
     if (dt <= 0) dt = 1e-9;
@@ -102,7 +96,7 @@ static void cpu_print(FILE *out, const lg_watch *w, const cpu_sample *a, const c
 
 /* Open connection slots [from, to) with open_one(i), keeping at most concurrency
  * handshakes in flight, until all are ready or dead or nothing moved for 15 s. */
-static void open_range(lg_ctx *ctx, size_t from, size_t to, size_t concurrency,
+void lg_open_range(lg_ctx *ctx, size_t from, size_t to, size_t concurrency,
                        void (*open_one)(lg_ctx *, size_t, void *), void *arg)
 {
     size_t next = from, last_done = 0;
@@ -124,7 +118,7 @@ static void open_range(lg_ctx *ctx, size_t from, size_t to, size_t concurrency,
 }
 
 /* Keep the loop running for s seconds. */
-static void run_for(lg_ctx *ctx, double s)
+void lg_run_for(lg_ctx *ctx, double s)
 {
     ctx->now = lg_now_ns();
     uint64_t end = ctx->now + (uint64_t)(s * NS);
@@ -214,8 +208,8 @@ static int in_flight(const lg_ctx *ctx, size_t sub_slot0, uint64_t sent0)
 
 /* One phase: publish for warmup + duration at `rate` (0: flat out under the window),
  * then wait for stragglers. */
-static void pubsub_measure(lg_ctx *ctx, pubsub *ps, size_t sub_slot0, double rate, cpu_sample *ca,
-                           cpu_sample *cb, uint64_t *sent_in_window)
+static void pubsub_measure(lg_ctx *ctx, pubsub *ps, size_t sub_slot0, double rate, lg_cpu_sample *ca,
+                           lg_cpu_sample *cb, uint64_t *sent_in_window)
 {
     const lg_pubsub_opts *o = ps->o;
     ctx->now = lg_now_ns();
@@ -237,7 +231,7 @@ static void pubsub_measure(lg_ctx *ctx, pubsub *ps, size_t sub_slot0, double rat
             ctx->measuring = 1;
             ctx->window_delivered = 0;
             sent_w0 = sent_sum(ctx);
-            cpu_take(o->watch, ca);
+            lg_cpu_take(o->watch, ca);
         }
         if (rate > 0) {
             /* Message k is due at t0 + k / rate; the first one at once. */
@@ -259,7 +253,7 @@ static void pubsub_measure(lg_ctx *ctx, pubsub *ps, size_t sub_slot0, double rat
                 publish(ctx, ps, p);
         }
     }
-    cpu_take(o->watch, cb);
+    lg_cpu_take(o->watch, cb);
     if (!ctx->measuring) *ca = *cb;
     ctx->measuring = 0;
     *sent_in_window = sent_sum(ctx) - sent_w0;
@@ -295,7 +289,7 @@ static double phase_rate(const lg_pubsub_opts *o, size_t i, const double *peaks,
 }
 
 static void print_phase(lg_ctx *ctx, const lg_pubsub_opts *o, FILE *out, size_t i, double rate,
-                        const cpu_sample *ca, const cpu_sample *cb, uint64_t sent, uint64_t sent_w,
+                        const lg_cpu_sample *ca, const lg_cpu_sample *cb, uint64_t sent, uint64_t sent_w,
                         size_t subs_at_start, double setup_s, uint64_t other0)
 {
     /* Every subscriber live at the phase's start should have had every message;
@@ -318,7 +312,7 @@ static void print_phase(lg_ctx *ctx, const lg_pubsub_opts *o, FILE *out, size_t 
     fprintf(out, " samples=%" PRIu64 " p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f mean_us=%.1f",
             lg_hist_count(h), (double)lg_hist_quantile(h, 0.5) / 1e3, (double)lg_hist_quantile(h, 0.99) / 1e3,
             (double)lg_hist_quantile(h, 0.999) / 1e3, (double)lg_hist_max(h) / 1e3, lg_hist_mean(h) / 1e3);
-    cpu_print(out, o->watch, ca, cb);
+    lg_cpu_print(out, o->watch, ca, cb);
     fputc('\n', out);
     fflush(out);
 }
@@ -337,7 +331,7 @@ int lg_bench_pubsub(lg_ctx *ctx, const lg_pubsub_opts *o, FILE *out)
     uint64_t t_setup = lg_now_ns();
     int rc = -1;
 
-    open_range(ctx, 0, o->subs + o->pubs, o->concurrency, open_pubsub, &ps);
+    lg_open_range(ctx, 0, o->subs + o->pubs, o->concurrency, open_pubsub, &ps);
     size_t subs_ready = live_subs(ctx, sub_slot0);
     if (subs_ready == 0 || ctx->ready == subs_ready) {
         fprintf(out, "result ok=0 error=%s ready=%zu failed=%zu\n", subs_ready ? "no-publisher" : "no-subscriber",
@@ -367,7 +361,7 @@ int lg_bench_pubsub(lg_ctx *ctx, const lg_pubsub_opts *o, FILE *out)
         ctx->delivered = ctx->gaps = ctx->reordered = 0;
         lg_hist_reset(ctx->hist);
         for (size_t s = 0; s < o->subs; s++) ctx->conns[sub_slot0 + s].got = 0;
-        cpu_sample ca = {0}, cb = {0};
+        lg_cpu_sample ca = {0}, cb = {0};
         uint64_t sent_w = 0;
         pubsub_measure(ctx, &ps, sub_slot0, rate, &ca, &cb, &sent_w);
         print_phase(ctx, o, out, i, rate, &ca, &cb, sent_sum(ctx) - sent0, sent_w, subs_at_start, setup_s, other0);
@@ -404,10 +398,10 @@ int lg_bench_conns(lg_ctx *ctx, const lg_conns_opts *o, FILE *out)
         int capped = target > ctx->cap;
         if (capped) target = ctx->cap;
         uint64_t t = lg_now_ns();
-        open_range(ctx, opened, target, o->concurrency, open_idle, NULL);
+        lg_open_range(ctx, opened, target, o->concurrency, open_idle, NULL);
         double setup = (double)(lg_now_ns() - t) / NS;
         opened = target;
-        run_for(ctx, o->settle_s);
+        lg_run_for(ctx, o->settle_s);
         fprintf(out, "step conns=%zu ready=%zu failed=%zu setup_s=%.2f connect_per_s=%.0f", target, ctx->ready,
                 ctx->failed, setup, setup > 0 ? (double)(ctx->ready - prev_ready) / setup : 0);
         for (size_t k = 0; w && k < w->n; k++) {
@@ -434,6 +428,6 @@ int lg_bench_conns(lg_ctx *ctx, const lg_conns_opts *o, FILE *out)
             break;
         }
     }
-    run_for(ctx, o->hold_s);
+    lg_run_for(ctx, o->hold_s);
     return 0;
 }

@@ -56,6 +56,32 @@ typedef struct lg_conns_opts {
     const lg_watch *watch;
 } lg_conns_opts;
 
+/* ---- shared with the other modes (lg_mix.c, lg_storm.c) ---- */
+
+#define LG_MAX_CPUS 8
+
+/* CPU seconds of the watched processes, of the loadgen and of each CPU at time t. */
+typedef struct lg_cpu_sample {
+    double t, self, pid[LG_MAX_PIDS], cpu[LG_MAX_CPUS];
+    int ncpus;
+} lg_cpu_sample;
+
+void lg_cpu_take(const lg_watch *w, lg_cpu_sample *s);
+/* " cpu.LABEL=% ... cpu.loadgen=% busy.cpuN=%": percent of one core between a and b. */
+void lg_cpu_print(FILE *out, const lg_watch *w, const lg_cpu_sample *a, const lg_cpu_sample *b);
+/* Open connection slots [from, to) with open_one(ctx, i, arg), keeping at most
+ * concurrency handshakes in flight, until all are ready or dead or nothing moved for
+ * 15 s. */
+void lg_open_range(lg_ctx *ctx, size_t from, size_t to, size_t concurrency,
+                   void (*open_one)(lg_ctx *, size_t, void *), void *arg);
+/* Keep the loop running for s seconds. */
+void lg_run_for(lg_ctx *ctx, double s);
+/* Where the benchmark text "lg <pub> <seq> <ns> xxx" starts in a MESSAGE body (our
+ * JSON or RabbitMQ's raw text), or NULL. */
+const char *lg_find_tag(const lg_ctx *ctx, const char *body, size_t len);
+/* Parse "lg <pub> <seq> <ns> " at p (before end); 0, or -1 when malformed. */
+int lg_parse_tag(const char *p, const char *end, uint32_t *pub, uint32_t *seq, uint64_t *ts);
+
 /* Run one pub/sub benchmark; the ctx has targets, peer and (chat) users set, with
  * users 0..subs-1 subscribing and the next pubs users publishing, all in room 0.
  * The connections are set up once, then each phase is measured in turn on them and

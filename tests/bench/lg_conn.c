@@ -114,6 +114,17 @@ static void conn_fail(lg_ctx *ctx, lg_conn *c, const char *why, const char *deta
     conn_release(c);
 }
 
+void lg_close(lg_ctx *ctx, lg_conn *c)
+{
+    if (c->state == LG_ST_DEAD || c->state == LG_ST_FREE) return;
+    if (c->state == LG_ST_READY) ctx->ready--;
+    else ctx->pending--;
+    c->state = LG_ST_DEAD;
+    if (c->fd >= 0) close(c->fd);
+    c->fd = -1;
+    conn_release(c);
+}
+
 static void set_ready(lg_ctx *ctx, lg_conn *c)
 {
     c->state = LG_ST_READY;
@@ -281,7 +292,8 @@ static void send_subscribe(lg_ctx *ctx, lg_conn *c)
         snprintf(dest, sizeof dest, "%s%s", ctx->dest_prefix, ctx->users.room[c->room]);
     else
         snprintf(dest, sizeof dest, "/topic/room/%s", ctx->users.room[c->room]);
-    size_t n = lg_stomp_subscribe(f, sizeof f, "0", dest, "sub-0");
+    size_t n = ctx->hooks.subscribe_frame ? ctx->hooks.subscribe_frame(ctx, c, f, sizeof f)
+                                          : lg_stomp_subscribe(f, sizeof f, "0", dest, "sub-0");
     c->state = LG_ST_SUBSCRIBING;
     lg_send_stomp(ctx, c, f, n);
 }
@@ -292,7 +304,8 @@ static void on_stomp_frame(lg_ctx *ctx, lg_conn *c, const lg_stomp_frame *f)
 {
     switch (f->cmd) {
     case LG_STOMP_MESSAGE:
-        lg_bench_on_message(ctx, c, f->body, f->body_len);
+        if (ctx->hooks.on_message) ctx->hooks.on_message(ctx, c, f);
+        else lg_bench_on_message(ctx, c, f->body, f->body_len);
         break;
     case LG_STOMP_CONNECTED:
         if (c->state != LG_ST_STOMP) break;
@@ -300,7 +313,9 @@ static void on_stomp_frame(lg_ctx *ctx, lg_conn *c, const lg_stomp_frame *f)
         else set_ready(ctx, c);
         break;
     case LG_STOMP_RECEIPT:
-        if (c->state == LG_ST_SUBSCRIBING) set_ready(ctx, c);
+        if (c->state != LG_ST_SUBSCRIBING) break;
+        if (ctx->hooks.on_subscribed) ctx->hooks.on_subscribed(ctx, c, f);
+        set_ready(ctx, c);
         break;
     case LG_STOMP_ERROR: {
         size_t ml = 0;

@@ -107,6 +107,17 @@ size_t lg_stomp_subscribe(char *out, size_t cap, const char *id, const char *des
     return frame_len(n, cap);
 }
 
+size_t lg_stomp_subscribe_since(char *out, size_t cap, const char *id, const char *dest,
+                                const char *receipt, long long since_offset,
+                                const char *since_epoch)
+{
+    int n = snprintf(out, cap,
+                     "SUBSCRIBE\nid:%s\ndestination:%s\nack:auto\nreceipt:%s\nx-since-offset:%lld\n"
+                     "x-since-epoch:%s\n\n",
+                     id, dest, receipt, since_offset, since_epoch);
+    return frame_len(n, cap);
+}
+
 size_t lg_stomp_send(char *out, size_t cap, const char *dest, const char *ctype,
                      const char *body, size_t body_len)
 {

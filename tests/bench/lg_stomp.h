@@ -42,6 +42,10 @@ size_t lg_stomp_connect(char *out, size_t cap, const char *host, const char *log
                         const char *passcode);
 size_t lg_stomp_subscribe(char *out, size_t cap, const char *id, const char *dest,
                           const char *receipt);
+/* SUBSCRIBE with the recovery headers x-since-offset and x-since-epoch. */
+size_t lg_stomp_subscribe_since(char *out, size_t cap, const char *id, const char *dest,
+                                const char *receipt, long long since_offset,
+                                const char *since_epoch);
 size_t lg_stomp_send(char *out, size_t cap, const char *dest, const char *ctype,
                      const char *body, size_t body_len);
 

@@ -4,6 +4,8 @@
  *   loadgen --mode conns   [--url ws://...] --steps 1000,10000,50000 ...
  *   loadgen --mode prep    --users N --rooms R        (users/rooms for wrk; prints ids)
  *   loadgen --mode redis-sub --channel C              (raw Redis subscriber ceiling)
+ *   loadgen --mode mix     --rooms R --room-size K --rate R0 ...  (many rooms, lg_mix.c)
+ *   loadgen --mode storm   --rooms R --room-size K --missed M     (reconnect storm, lg_storm.c)
  *
  * One process, one thread, raw epoll (lg_conn.c), its own WebSocket framing
  * (lg_ws.c) and STOMP client (lg_stomp.c). For our relay (--peer chat, the default)
@@ -15,7 +17,9 @@
  * not measure anything itself: lg_bench.c does. */
 #include "lg.h"
 #include "lg_bench.h"
+#include "lg_mix.h"
 #include "lg_prep.h"
+#include "lg_storm.h"
 
 #include "log.h"
 #include "redis.h"
@@ -43,13 +47,15 @@ typedef struct flags {
     lg_phase phases[LG_MAX_PHASES];
     size_t nphases;
     double warmup, duration, drain, settle, hold;
+    double factor, min_delivered, max_p99_ms, timeout;
+    size_t max_steps, missed;
     unsigned window, size;
     lg_watch watch;
 } flags;
 
 static void usage(FILE *f)
 {
-    fputs("usage: loadgen --mode pubsub|conns|prep|redis-sub [options]\n"
+    fputs("usage: loadgen --mode pubsub|conns|prep|redis-sub|mix|storm [options]\n"
           "  --url ws://H:P/PATH   target (repeatable; connections go round-robin)\n"
           "                        default ws://127.0.0.1:8081/ws/websocket\n"
           "  --peer chat|rabbitmq  our relay (default) or RabbitMQ Web-STOMP (guest/guest,\n"
@@ -69,7 +75,19 @@ static void usage(FILE *f)
           "conns:  --steps N,N,... (1000) --room-size K (10) --settle S (1) --hold S (0)\n"
           "prep:   --users N (1) --rooms R (1) --room-size K (users per room; default all)\n"
           "redis-sub: --channel C --duration S (10): counts messages, reports the rate\n"
-          "           between the first and the last one\n",
+          "           between the first and the last one\n"
+          "mix:    --rooms R (1000) --room-size K (10): every member subscribed and sending, open\n"
+          "        loop; --rate R0 (1000) SEND/s in total for the first step, --factor F (1.5) per\n"
+          "        step until one does not hold (down, if the first does not, until one does):\n"
+          "        MESSAGE/s below --min-delivered (0.95) of the\n"
+          "        offered, a loss, or p99 above --max-p99-ms (250); then one step between the\n"
+          "        last two (--max-steps 12 in all) and the latency at half the ceiling\n"
+          "        --warmup S (1) --duration S (3) --drain S (2)   per step; --settle S (1)\n"
+          "        once after the set-up\n"
+          "storm:  --rooms R (100) --room-size K (10) --missed M (100) --timeout S (60): K x R\n"
+          "        sessions subscribe, disconnect, miss M messages per room, reconnect at once\n"
+          "        with x-since-offset/x-since-epoch; time and server CPU until all caught up\n"
+          "        (chat peer only)\n",
           f);
 }
 
@@ -146,6 +164,12 @@ static int parse_flags(int argc, char **argv, flags *f)
         else if (!strcmp(k, "--drain")) f->drain = d;
         else if (!strcmp(k, "--settle")) f->settle = d;
         else if (!strcmp(k, "--hold")) f->hold = d;
+        else if (!strcmp(k, "--factor") && d > 1) f->factor = d;
+        else if (!strcmp(k, "--max-steps") && d >= 1) f->max_steps = (size_t)d;
+        else if (!strcmp(k, "--min-delivered") && d <= 1) f->min_delivered = d;
+        else if (!strcmp(k, "--max-p99-ms")) f->max_p99_ms = d;
+        else if (!strcmp(k, "--missed") && d >= 1) f->missed = (size_t)d;
+        else if (!strcmp(k, "--timeout")) f->timeout = d;
         else goto bad;
         continue;
     bad:
@@ -248,7 +272,8 @@ int main(int argc, char **argv)
 {
     flags f = {.mode = "pubsub", .peer = "chat", .subs = 50, .pubs = 1, .window = 64, .size = 100,
                .warmup = 1, .duration = 3, .drain = 2, .settle = 1, .concurrency = 256, .users = 1,
-               .rooms = 1, .room_size = 0, .channel = "lgbench"};
+               .rooms = 0, .room_size = 0, .channel = "lgbench", .factor = 1.5, .max_steps = 12,
+               .min_delivered = 0.95, .max_p99_ms = 250, .missed = 100, .timeout = 60};
     f.redis = getenv("REDIS_URL") ? getenv("REDIS_URL") : "redis://127.0.0.1:6379/0";
     f.prefix = getenv("KEY_PREFIX") ? getenv("KEY_PREFIX") : "chat:";
     f.steps[0] = 1000;
@@ -258,7 +283,8 @@ int main(int argc, char **argv)
     if (!strcmp(f.mode, "redis-sub")) return mode_redis_sub(&f);
 
     int is_pubsub = !strcmp(f.mode, "pubsub"), is_conns = !strcmp(f.mode, "conns"), is_prep = !strcmp(f.mode, "prep");
-    if (!is_pubsub && !is_conns && !is_prep) {
+    int is_mix = !strcmp(f.mode, "mix"), is_storm = !strcmp(f.mode, "storm");
+    if (!is_pubsub && !is_conns && !is_prep && !is_mix && !is_storm) {
         fprintf(stderr, "loadgen: unknown mode %s\n", f.mode);
         return 2;
     }
@@ -267,7 +293,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "loadgen: unknown peer %s\n", f.peer);
         return 2;
     }
-    size_t total = is_pubsub ? f.subs + f.pubs : is_conns ? f.steps[f.nsteps - 1] : f.users;
+    if (is_storm && rabbit) {
+        fprintf(stderr, "loadgen: storm measures our relay's recovery; RabbitMQ has none\n");
+        return 2;
+    }
+    if (!f.rooms) f.rooms = is_mix ? 1000 : is_storm ? 100 : 1;
+    if ((is_mix || is_storm) && !f.room_size) f.room_size = 10;
+    size_t total = is_pubsub ? f.subs + f.pubs : is_conns ? f.steps[f.nsteps - 1]
+                 : is_mix || is_storm ? f.rooms * f.room_size : f.users;
     if (is_pubsub && (f.subs == 0 || f.pubs == 0)) {
         fprintf(stderr, "loadgen: pubsub needs --subs and --pubs above 0\n");
         return 2;
@@ -280,7 +313,8 @@ int main(int argc, char **argv)
     uint64_t t = lg_now_ns();
     if (rabbit) {
         rabbit_rooms(&ctx.users, total, room_size);
-    } else if (lg_prep(f.redis, f.prefix, total, room_size, is_prep ? f.rooms : 1, &ctx.users, err, sizeof err) != 0) {
+    } else if (lg_prep(f.redis, f.prefix, total, room_size, is_prep || is_mix ? f.rooms : 1, &ctx.users, err,
+                       sizeof err) != 0) {
         fprintf(stderr, "loadgen: preparing users: %s\n", err);
         return 1;
     }
@@ -307,12 +341,15 @@ int main(int argc, char **argv)
      * address fills up (connects fell from 19k/s to 1.5k/s past 10,000 on one
      * address), so spread connections thinly: one source address per 2,500. */
     ctx.nsources = (unsigned)(f.sources ? f.sources : total / 2500 + 1);
-    size_t fit = raise_nofile(total);
-    if (fit < total && !is_conns) {
-        fprintf(stderr, "loadgen: not enough file descriptors for %zu connections\n", total);
+    /* The storm opens each member session twice (slots are never reused) plus a
+     * sender per room, but holds at most one of the two at a time. */
+    size_t slots = is_storm ? 2 * total + f.rooms : total, fds = is_storm ? total + f.rooms : total;
+    size_t fit = raise_nofile(fds);
+    if (fit < fds && !is_conns) {
+        fprintf(stderr, "loadgen: not enough file descriptors for %zu connections\n", fds);
         return 1;
     }
-    if (lg_ctx_init(&ctx, fit) != 0) return 1;
+    if (lg_ctx_init(&ctx, is_conns ? fit : slots) != 0) return 1;
 
     int rc;
     if (is_pubsub) {
@@ -321,6 +358,17 @@ int main(int argc, char **argv)
                             .warmup_s = f.warmup, .duration_s = f.duration, .drain_s = f.drain,
                             .concurrency = f.concurrency, .watch = &f.watch};
         rc = lg_bench_pubsub(&ctx, &o, stdout) == 0 ? 0 : 1;
+    } else if (is_mix) {
+        lg_mix_opts o = {.rooms = f.rooms, .room_size = f.room_size,
+                         .rate0 = f.nphases && f.phases[0].rate > 0 ? f.phases[0].rate : 1000, .factor = f.factor,
+                         .max_steps = f.max_steps, .settle_s = f.settle, .warmup_s = f.warmup, .duration_s = f.duration,
+                         .drain_s = f.drain, .min_delivered = f.min_delivered, .max_p99_ms = f.max_p99_ms,
+                         .concurrency = f.concurrency, .watch = &f.watch};
+        rc = lg_bench_mix(&ctx, &o, stdout) == 0 ? 0 : 1;
+    } else if (is_storm) {
+        lg_storm_opts o = {.rooms = f.rooms, .room_size = f.room_size, .missed = f.missed, .timeout_s = f.timeout,
+                           .concurrency = f.concurrency, .watch = &f.watch};
+        rc = lg_bench_storm(&ctx, &o, stdout) == 0 ? 0 : 1;
     } else {
         lg_conns_opts o = {.steps = f.steps, .nsteps = f.nsteps, .settle_s = f.settle, .hold_s = f.hold,
                            .concurrency = f.concurrency, .watch = &f.watch};

@@ -8,7 +8,8 @@
 #
 # Everything lives under DIR: config, Mnesia data, logs, enabled-plugins file, the
 # Erlang cookie (HOME), its own epmd on a free port. Only Web-STOMP listens on the
-# fixed port 15674 (ws://127.0.0.1:15674/ws); AMQP, STOMP and Erlang distribution get
+# fixed port 15674 (ws://127.0.0.1:15674/ws; its WebSocket idle timeout raised from 60 s
+# to an hour, since 10,000 sessions take RabbitMQ about two minutes to set up); AMQP, STOMP and Erlang distribution get
 # free loopback ports. Nothing in /etc/rabbitmq or /var/lib/rabbitmq is read or
 # written, and nothing is left running after `down`. Needs Debian's rabbitmq-server
 # (3.10); does not install it (bench.sh does).
@@ -34,6 +35,7 @@ listeners.tcp.default = 127.0.0.1:$amqp
 stomp.listeners.tcp.1 = 127.0.0.1:$stomp
 web_stomp.tcp.ip = 127.0.0.1
 web_stomp.tcp.port = $WS_PORT
+web_stomp.ws_opts.idle_timeout = 3600000
 loopback_users.guest = true
 log.console = false
 log.file.level = warning

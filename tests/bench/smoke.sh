@@ -109,3 +109,72 @@ else
 fi
 rss=$(field rss_kib.relay "$line")
 [ "${rss:-0}" -gt 0 ] 2>/dev/null && ok "relay RSS read (${rss} KiB)" || not_ok "relay RSS read (${rss:-none})"
+
+# sum KEY TEXT: the sum of KEY=... over the "step"/"result" lines of TEXT.
+sum() { grep -E '^(step|result) ' <<<"$2" | sed -n "s/.* $1=\([0-9]*\).*/\1/p" | awk '{ s += $1 } END { print s + 0 }'; }
+
+# 4. The many-rooms mix, tiny: 20 rooms of 3, two open-loop steps and the half step.
+# Speed cannot fail it (every step "holds"); wrong counts, order or offsets do.
+out=$(timeout 60 "$LOADGEN" --mode mix "${COMMON[@]}" --pid "redis=$(cat "$DIR/redis.pidnum")" --rooms 20 --room-size 3 \
+    --rate 60 --max-steps 2 --settle 0 --min-delivered 0 --max-p99-ms 1000000 --warmup 0.2 --duration 0.6 --drain 3 2>"$DIR/loadgen4.err")
+rc=$?
+echo "# ${out//$'\n'/ | }"
+line=$(grep '^result ' <<<"$out" | tail -1)
+steps=$(grep -c '^step ' <<<"$out")
+if [ $rc = 0 ] && [ "$(field ok "$line")" = 1 ] && [ "$(field ready "$line")" = 60 ] && [ "$steps" = 2 ]; then
+    ok "mix: 60 sessions in 20 rooms, 2 steps and the half step measured (ceiling $(field ceiling_send_per_s "$line") SEND/s)"
+else
+    not_ok "mix: 60 sessions, 2 steps and the half step (rc $rc, $steps steps): $line $(tail -3 "$DIR/loadgen4.err")"
+fi
+exp=$(sum expected "$out")
+got=$(sum delivered "$out")
+if [ "$exp" -gt 0 ] && [ "$exp" = "$got" ] && [ "$(sum lost "$out")" = 0 ]; then
+    ok "mix: every message reached all 3 members of its room ($got deliveries)"
+else
+    not_ok "mix: every message reached all 3 members of its room (expected $exp, delivered $got, lost $(sum lost "$out"))"
+fi
+if [ "$(field integrity "$line")" = 0 ] && [ "$(sum integrity "$out")" = 0 ] && [ "$(field samples "$line")" -gt 0 ] 2>/dev/null; then
+    ok "mix: right rooms, per-sender order, room offsets +1 each; latency recorded"
+else
+    not_ok "mix: right rooms, order and offsets (gaps=$(field gaps "$line") reordered=$(field reordered "$line") offset_gaps=$(field offset_gaps "$line") offset_back=$(field offset_back "$line") foreign=$(field foreign "$line") samples=$(field samples "$line"))"
+fi
+
+# 5. The reconnect storm, tiny: 50 sessions in 10 rooms each miss 20 messages.
+storm() {
+    timeout 60 "$LOADGEN" --mode storm "${COMMON[@]}" --rooms 10 --room-size 5 --missed 20 "$@" 2>>"$DIR/loadgen5.err"
+}
+out=$(storm --timeout 10)
+rc=$?
+echo "# $out"
+line=$(grep '^result ' <<<"$out" | tail -1)
+if [ $rc = 0 ] && [ "$(field ok "$line")" = 1 ] && [ "$(field recovered "$line")" = 50 ] && [ "$(field complete "$line")" = 50 ] &&
+    [ "$(field messages "$line")" = 1000 ] && [ "$(field bad_order "$line")" = 0 ] && [ "$(field extra "$line")" = 0 ]; then
+    ok "storm: 50 sessions recovered exactly their 20 missed messages each, in order ($(field catchup_s "$line") s)"
+else
+    not_ok "storm: 50 sessions recovered their 20 missed messages each: $line $(tail -3 "$DIR/loadgen5.err")"
+fi
+cpu=$(field cpu_s.relay "$line")
+awk -v c="$cpu" 'BEGIN { exit !(c != "" && c >= 0) }' && ok "storm: relay CPU read (${cpu} s)" || not_ok "storm: relay CPU read (${cpu:-none})"
+
+# 6. HISTORY_WRITES=0 (the history on/off benchmark's switch) stores nothing, so the same
+# storm must fail there: no session recovers. Also shows the storm's checks can fail.
+entries() {
+    redis-cli -p "$REDIS_PORT" --scan --pattern "${KEY_PREFIX}room:*:history" | while read -r k; do
+        redis-cli -p "$REDIS_PORT" XLEN "$k"; done | awk '{ s += $1 } END { print s + 0 }'
+}
+before=$(entries)
+if HISTORY_WRITES=0 B=$B tests/stack.sh relay-restart "$DIR" 0 >"$DIR/restart.log" 2>&1; then
+    out=$(storm --timeout 1.5) # the catch-up never completes: do not wait long for it
+    echo "# $out"
+    line=$(grep '^result ' <<<"$out" | tail -1)
+    after=$(entries)
+    if [ "$(field ok "$line")" = 0 ] && [ "$(field recovered "$line")" = 0 ] && [ "$(field not_recovered "$line")" = 50 ]; then
+        ok "HISTORY_WRITES=0: nothing recovered, and the storm reports it (ok=0)"
+    else
+        not_ok "HISTORY_WRITES=0: nothing recovered, and the storm reports it: $line"
+    fi
+    [ "$before" -ge 210 ] && [ "$after" = "$before" ] && ok "HISTORY_WRITES=0: no new history entry (still $before)" ||
+        not_ok "HISTORY_WRITES=0: no new history entry (before $before, after $after)"
+else
+    not_ok "relay restarts with HISTORY_WRITES=0: $(tail -3 "$DIR/restart.log")"
+fi

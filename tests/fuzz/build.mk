@@ -16,17 +16,20 @@ FUZZ_SMOKE_SECONDS ?= 5
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	$(WARN) -Icommon -Iws-relay
-FUZZ_NAMES := stomp sockjs sockjs_path
+FUZZ_NAMES := stomp sockjs sockjs_path archiver_feed
 FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_B)/fuzz_%)
 
 $(FUZZ_B)/fuzz_stomp: ws-relay/stomp.c ws-relay/stomp.h
 $(FUZZ_B)/fuzz_sockjs: ws-relay/sockjs_frame.c ws-relay/sockjs_frame.h common/valid.c
 $(FUZZ_B)/fuzz_sockjs_path: ws-relay/sockjs_path.c ws-relay/sockjs_path.h
+$(FUZZ_B)/fuzz_archiver_feed: archiver/feed.c archiver/feed.h common/json.c common/log.c common/valid.c
+$(FUZZ_B)/fuzz_archiver_feed: FUZZ_CFLAGS += -Iarchive -Iarchiver
+$(FUZZ_B)/fuzz_archiver_feed: FUZZ_LIBS := -ljson-c
 
 $(FUZZ_B)/fuzz_%: tests/fuzz/fuzz_%.c common/buf.c common/util.c common/buf.h common/util.h
 	@mkdir -p $(dir $@)
 	$(call say,FUZZCC,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(FUZZ_LIBS)
 
 .PHONY: fuzz fuzz-smoke fuzz-build
 fuzz-build: $(FUZZ_BINS)

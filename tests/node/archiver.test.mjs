@@ -12,6 +12,8 @@
 //   - retention deletes messages older than ARCHIVE_RETENTION_DAYS, keeps the rest
 //   - Redis restarted (and emptied) while the archiver runs: it recreates its group and
 //     archives what comes next
+//   - (PostgreSQL) the database stopped while messages are sent: nothing acknowledged,
+//     everything archived once it is back
 //   - GET /metrics from loopback (promtool-clean, counts agree with the archive); 403 JSON
 //     over a non-loopback address
 import { describe, test, before, after } from 'node:test';
@@ -39,36 +41,49 @@ const V4 = nonLoopbackV4();
 // The first integer of a RESP reply (XPENDING's summary starts with the count).
 const respInt = (s) => Number(/:(-?\d+)\r\n/.exec(s)?.[1] ?? NaN);
 
+// One stack for both back ends: the archiver starts on SQLite (a file in the stack's
+// directory); the PostgreSQL suite stops it, empties the feed and starts it again on a
+// private cluster.
+const env = {
+    SEND_BURST: '1000000', SEND_RATE: '1000000',
+    ARCHIVE_BATCH: '500', ARCHIVE_RETENTION_DAYS: '30', ARCHIVE_EXPIRE_SECONDS: '1',
+    ARCHIVE_CLAIM_IDLE_MS: '1000', ARCHIVER_NAME: 'archiver-a',
+    METRICS_HOST: V4 ? '0.0.0.0' : '127.0.0.1',
+};
+const stack = useStack({ relays: 1, apiProcs: 1, archiver: true, env });
+useClients();
+const api = new Api(stack);
+const PG_SH = join(ROOT, 'tests', 'pg.sh');
+
 function suite(backend) {
     describe(backend, () => {
         let pgDir = null;
-        const env = {
-            SEND_BURST: '1000000', SEND_RATE: '1000000',
-            ARCHIVE_BATCH: '500', ARCHIVE_RETENTION_DAYS: '30', ARCHIVE_EXPIRE_SECONDS: '1',
-            ARCHIVE_CLAIM_IDLE_MS: '1000', ARCHIVER_NAME: 'archiver-a',
-            METRICS_HOST: V4 ? '0.0.0.0' : '127.0.0.1',
-        };
+        let archiveUrl = null;
+        before(async () => {
+            if (backend === 'sqlite') {
+                archiveUrl = stack.archiveUrl;
+                return;
+            }
+            pgDir = mkdtempSync(join(tmpdir(), 'chat-pg-'));
+            archiveUrl = execFileSync(PG_SH, ['start', pgDir], { env: { ...process.env, PG_FAST: '1' }, timeout: 60000 })
+                .toString().trim().split('\n').pop();
+            await stack.archiverStop();
+            await stack.redis('DEL', FEED);
+            stack.opts.env.ARCHIVER_NAME = 'archiver-a';
+            stack.setEnv('ARCHIVE_URL', archiveUrl);
+            await stack.archiverStart();
+        }, { timeout: 90000 });
         if (backend === 'postgresql') {
-            before(() => {
-                pgDir = mkdtempSync(join(tmpdir(), 'chat-pg-'));
-                const url = execFileSync(join(ROOT, 'tests', 'pg.sh'), ['start', pgDir], { env: { ...process.env, PG_FAST: '1' }, timeout: 60000 })
-                    .toString().trim().split('\n').pop();
-                env.ARCHIVE_URL = url;
-            }, { timeout: 70000 });
-        }
-        const stack = useStack({ relays: 1, archiver: true, env });
-        if (backend === 'postgresql') {
-            after(() => {
-                execFileSync(join(ROOT, 'tests', 'pg.sh'), ['stop', pgDir], { timeout: 30000 });
+            after(async () => {
+                await stack.archiverStop(); // before its database goes
+                execFileSync(PG_SH, ['stop', pgDir], { timeout: 30000 });
                 rmSync(pgDir, { recursive: true, force: true });
             }, { timeout: 40000 });
         }
-        useClients();
-        const api = new Api(stack);
 
         // One SQL query against the stack's archive; rows of '|'-separated columns.
         function sql(q) {
-            const url = stack.archiveUrl;
+            const url = archiveUrl;
             const out = backend === 'sqlite'
                 ? execFileSync('sqlite3', ['-cmd', '.timeout 5000', url.replace(/^sqlite:/, ''), q], { timeout: 20000 })
                 : execFileSync(PSQL, [url, '-At', '-v', 'ON_ERROR_STOP=1', '-c', q], { timeout: 20000 });
@@ -228,7 +243,7 @@ function suite(backend) {
             // the stack's Redis keeps an append-only file (conf/redis.conf): empty it first
             await stack.redis('FLUSHALL');
             await stack.redisStop();
-            await sleep(1500);
+            await sleep(500);
             await stack.redisStart();
             // Redis came back empty: new user, room, messages.
             const { room, users: [u] } = await api.roomWith(1);
@@ -243,6 +258,23 @@ function suite(backend) {
             assert.ok(m.get('chat_archiver_errors_total', { kind: 'redis' }) > m0.get('chat_archiver_errors_total', { kind: 'redis' }),
                 'the outage was seen');
             assert.equal(m.get('chat_archiver_redis_up'), 1);
+            r.close();
+        });
+
+        if (backend === 'postgresql') test('the database down while messages are sent: nothing acknowledged, all archived when it is back', { timeout: 60000 }, async () => {
+            const { room, users: [u] } = await api.roomWith(1);
+            const r = await raw(stack.relayUrl(0), { name: 'db-outage' });
+            await r.connect(u.token);
+            execFileSync(PG_SH, ['stop', pgDir], { timeout: 30000 });
+            await sendBurst(r, room.id, 'dbdown', 1, 500);
+            await until(async () => (await metrics()).get('chat_archiver_archive_up') === 0, 15000, 'the archiver to notice', 200);
+            assert.ok(respInt(await stack.redis('XLEN', FEED)) >= 500, 'the messages wait in the feed');
+            execFileSync(PG_SH, ['start', pgDir], { env: { ...process.env, PG_FAST: '1' }, timeout: 60000 });
+            await until(() => count(`room_id = '${room.id}'`) === 500, 30000, '500 archived after the outage', 200);
+            await until(async () => await pending() === 0, 10000, 'nothing pending', 100);
+            const m = await metrics();
+            assert.equal(m.get('chat_archiver_archive_up'), 1);
+            assert.ok(m.get('chat_archiver_errors_total', { kind: 'archive' }) > 0);
             r.close();
         });
 

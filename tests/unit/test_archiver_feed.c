@@ -59,6 +59,10 @@ static void test_parse_refused(void **state)
         {__LINE__, "{\"type\":\"CHAT\",\"id\":\"a\\u0000b\",\"roomId\":\"r\",\"senderId\":\"u\",\"message\":\"x\",\"ts\":1,\"offset\":1,\"epoch\":\"e\"}"},
         {__LINE__, "{\"type\":\"CHAT\",\"id\":\"a\",\"roomId\":\"r\",\"senderId\":\"u\",\"message\":\"x\\u0000\",\"ts\":1,\"offset\":1,\"epoch\":\"e\"}"},
         {__LINE__, "{\"type\":\"CHAT\",\"id\":\"a\",\"roomId\":\"r\",\"senderId\":\"u\",\"message\":\"x\",\"ts\":1.5,\"offset\":1,\"epoch\":\"e\"}"},
+        /* not UTF-8 (PostgreSQL would refuse the row for good; json-c turns a lone \\ud800
+         * escape into U+FFFD, valid) */
+        {__LINE__, "{\"type\":\"CHAT\",\"id\":\"a\",\"roomId\":\"r\",\"senderId\":\"u\",\"message\":\"\xff\xfe\",\"ts\":1,\"offset\":1,\"epoch\":\"e\"}"},
+        {__LINE__, "{\"type\":\"CHAT\",\"id\":\"a\",\"roomId\":\"r\",\"senderId\":\"u\",\"message\":\"\xed\xa0\x80\",\"ts\":1,\"offset\":1,\"epoch\":\"e\"}"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         feed_entry e = {0};

@@ -18,7 +18,7 @@
 // through unchanged. The temporary directory (logs) is removed only when every test of
 // the file passed and down was clean; set KEEP_STACK=1 to keep it anyway.
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -173,6 +173,15 @@ export class Stack {
     // SIGTERM relay i and wait; rejects when it needed SIGKILL or logged no clean exit.
     relayStop(i = 0) { return this.#cmd('relay-stop', [i]); }
     relayRestart(i = 0) { return this.#cmd('relay-restart', [i]); }
+    // Replace KEY's line in DIR/env (what archiver-start and relay-restart read), e.g.
+    // ARCHIVE_URL to move the archiver to another archive.
+    setEnv(key, value) {
+        const file = join(this.dir, 'env');
+        const lines = readFileSync(file, 'utf8').split('\n').filter((l) => !l.startsWith(`${key}=`));
+        lines.splice(lines.length - (lines.at(-1) === '' ? 1 : 0), 0, `${key}=${value}`);
+        writeFileSync(file, lines.join('\n'));
+        this.env[key] = value;
+    }
     archiverKill() { return this.#cmd('archiver-kill'); }   // SIGKILL
     // SIGTERM and wait; rejects when it needed SIGKILL or logged no clean exit.
     archiverStop() { return this.#cmd('archiver-stop'); }
