@@ -44,6 +44,8 @@ size_t keys_rooms(char *b, size_t c) { return fmt(b, c, "%srooms", key_prefix); 
 size_t keys_room_members(char *b, size_t c, const char *id) { return fmt(b, c, "%sroom:%s:members", key_prefix, id); }
 size_t keys_user_rooms(char *b, size_t c, const char *id) { return fmt(b, c, "%suser:%s:rooms", key_prefix, id); }
 size_t keys_room_online(char *b, size_t c, const char *id) { return fmt(b, c, "%sroom:%s:online", key_prefix, id); }
+size_t keys_relays(char *b, size_t c) { return fmt(b, c, "%srelays", key_prefix); }
+size_t keys_relay_holds(char *b, size_t c, const char *id) { return fmt(b, c, "%srelay:%s:holds", key_prefix, id); }
 size_t keys_room_history(char *b, size_t c, const char *id) { return fmt(b, c, "%sroom:%s:history", key_prefix, id); }
 size_t keys_room_seq(char *b, size_t c, const char *id) { return fmt(b, c, "%sroom:%s:seq", key_prefix, id); }
 size_t keys_room_epoch(char *b, size_t c, const char *id) { return fmt(b, c, "%sroom:%s:epoch", key_prefix, id); }

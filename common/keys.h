@@ -12,7 +12,12 @@
  *   P rooms                zset  room id scored by createdAt
  *   P room:{id}:members    set   user ids
  *   P user:{id}:rooms      set   room ids
- *   P room:{id}:online     hash  user id -> number of live subscriptions (all relays)
+ *   P room:{id}:online     hash  user id -> number of relays holding a live subscription
+ *                          of the user to the room
+ *   P relays               zset  relay id scored by the Unix ms its registration expires
+ *                          (refreshed every PRESENCE_TTL/4; see ws-relay/registry.h)
+ *   P relay:{id}:holds     hash  "{roomId} {userId}" -> user name: the entries of the
+ *                          room online hashes this relay counted (one per room and user)
  *   P room:{id}:history    stream, the newest HISTORY_SIZE stored messages; entry id
  *                          "{offset}-0", one field "m" holding the MESSAGE body
  *   P room:{id}:seq        string counter: the room's last offset
@@ -51,6 +56,8 @@ size_t keys_rooms(char *buf, size_t cap);
 size_t keys_room_members(char *buf, size_t cap, const char *room_id);
 size_t keys_user_rooms(char *buf, size_t cap, const char *user_id);
 size_t keys_room_online(char *buf, size_t cap, const char *room_id);
+size_t keys_relays(char *buf, size_t cap);
+size_t keys_relay_holds(char *buf, size_t cap, const char *relay_id);
 size_t keys_room_history(char *buf, size_t cap, const char *room_id);
 size_t keys_room_seq(char *buf, size_t cap, const char *room_id);
 size_t keys_room_epoch(char *buf, size_t cap, const char *room_id);

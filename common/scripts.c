@@ -74,27 +74,117 @@ const char script_sub_check[] =
     "end\n"
     "return out\n";
 
-/* KEYS[1] room online hash, KEYS[2] room channel; ARGV[1] user id, ARGV[2] +1 or -1,
- * ARGV[3] the JOIN or LEAVE body. Publishes only when the total crosses 0 <-> 1; a
- * count that would go negative (state lost, e.g. Redis restarted) is removed quietly.
- * Returns the new count. */
+/* Presence is counted per relay: P room:{id}:online[user] is the number of relays that
+ * hold a live subscription of the user to the room, and each relay lists what it
+ * counted in its P relay:{id}:holds hash ("{room} {user}" -> name), so that when it
+ * dies another relay can take exactly its share back (script_relay_sweep). Every
+ * script below keeps the two in step in one atomic step. */
+
+/* KEYS[1] room online hash, KEYS[2] room channel, KEYS[3] this relay's holds hash,
+ * KEYS[4] relays zset; ARGV[1] user id, ARGV[2] +1 or -1, ARGV[3] the JOIN or LEAVE
+ * body, ARGV[4] the holds field "{room} {user}", ARGV[5] the user's name, ARGV[6] this
+ * relay's id, ARGV[7] PRESENCE_TTL in ms. +1 counts the user once for this relay (a
+ * repeat changes nothing) and publishes JOIN when the total becomes 1; -1 takes this
+ * relay's count back (nothing when it holds none: a sweep took it already) and
+ * publishes LEAVE when the total becomes 0. A relay that counts someone while it is
+ * not registered (it was swept while alive) registers, so what it holds is always
+ * found by a sweep. Returns the new total, or -1 when nothing changed. */
 const char script_presence[] =
-    "local n = redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2])\n"
+    "local n\n"
     "if tonumber(ARGV[2]) > 0 then\n"
+    "  if redis.call('HSETNX', KEYS[3], ARGV[4], ARGV[5]) == 0 then return -1 end\n"
+    "  if not redis.call('ZSCORE', KEYS[4], ARGV[6]) then\n"
+    "    local t = redis.call('TIME')\n"
+    "    redis.call('ZADD', KEYS[4], tonumber(t[1]) * 1000 + tonumber(ARGV[7]), ARGV[6])\n"
+    "  end\n"
+    "  n = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)\n"
     "  if n == 1 then redis.call('PUBLISH', KEYS[2], ARGV[3]) end\n"
-    "elseif n <= 0 then\n"
-    "  redis.call('HDEL', KEYS[1], ARGV[1])\n"
-    "  if n == 0 then redis.call('PUBLISH', KEYS[2], ARGV[3]) end\n"
+    "else\n"
+    "  if redis.call('HDEL', KEYS[3], ARGV[4]) == 0 then return -1 end\n"
+    "  n = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)\n"
+    "  if n <= 0 then\n"
+    "    redis.call('HDEL', KEYS[1], ARGV[1])\n"
+    "    if n == 0 then redis.call('PUBLISH', KEYS[2], ARGV[3]) end\n"
+    "  end\n"
     "end\n"
     "return n\n";
 
-/* KEYS[1] room online hash; ARGV[1] user id. After a Redis outage: count the user as
- * present if Redis forgot them (no JOIN). 1 when it was re-added, else 0. */
+/* KEYS[1] room online hash, KEYS[2] room channel, KEYS[3] this relay's holds hash;
+ * ARGV[1] user id, ARGV[2] the holds field, ARGV[3] the name, ARGV[4] a JOIN body.
+ * After Redis lost data or a sweep took this relay's holdings while it was alive:
+ * count the user again for this relay if Redis no longer has it, publishing JOIN when
+ * the total becomes 1 (the others may have seen a LEAVE). 1 when re-added, else 0. */
 const char script_presence_reassert[] =
-    "if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then\n"
-    "  redis.call('HSET', KEYS[1], ARGV[1], 1)\n"
+    "if redis.call('HSETNX', KEYS[3], ARGV[2], ARGV[3]) == 0 then return 0 end\n"
+    "if redis.call('HINCRBY', KEYS[1], ARGV[1], 1) == 1 then\n"
+    "  redis.call('PUBLISH', KEYS[2], ARGV[4])\n"
+    "end\n"
+    "return 1\n";
+
+/* KEYS[1] relays zset; ARGV[1] this relay's id, ARGV[2] how long the registration
+ * lasts (ms), ARGV[3] how many expired relays to name at most. Refreshes this relay's
+ * registration to Redis' now + ARGV[2] and returns {1 when it was missing (first
+ * start, swept, or Redis lost it) else 0, the ids of expired relays...}. Redis' clock
+ * is the only one used, so relays' clocks need not agree. */
+const char script_relay_alive[] =
+    "local t = redis.call('TIME')\n"
+    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+    "local out = {redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])}\n"
+    "local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. now, 'LIMIT', 0, tonumber(ARGV[3]))\n"
+    "for i = 1, #dead do out[#out + 1] = dead[i] end\n"
+    "return out\n";
+
+/* KEYS[1] relays zset, KEYS[2] the dead relay's holds hash, then for each of its rooms
+ * KEYS[2+2i-1] the room online hash and KEYS[2+2i] the room channel; ARGV[1] the dead
+ * relay's id, ARGV[2] the number of rooms R, ARGV[3..2+R] the room ids in KEYS order,
+ * then pairs (holds field, LEAVE body) for every field the caller read. Takes the
+ * dead relay's holdings back in one step, so of several relays sweeping the same dead
+ * one exactly one does it: -1 when the relay is not (or no longer) expired, -2 when
+ * the holds hash has a field the caller did not pass a room or body for (it read an
+ * older state: read again); else every held count is decremented, LEAVE is published
+ * for each user whose total reaches 0, the hash and the registration are deleted,
+ * and the number of LEAVEs is returned. */
+const char script_relay_sweep[] =
+    "local t = redis.call('TIME')\n"
+    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+    "local s = redis.call('ZSCORE', KEYS[1], ARGV[1])\n"
+    "if not s or tonumber(s) >= now then return -1 end\n"
+    "local nr = tonumber(ARGV[2])\n"
+    "local room, body = {}, {}\n"
+    "for i = 1, nr do room[ARGV[2 + i]] = i end\n"
+    "for i = 3 + nr, #ARGV - 1, 2 do body[ARGV[i]] = ARGV[i + 1] end\n"
+    "local h = redis.call('HKEYS', KEYS[2])\n"
+    "local todo = {}\n"
+    "for i = 1, #h do\n"
+    "  local r, u = string.match(h[i], '^(%S+) (%S+)$')\n"
+    "  if not r or not room[r] or not body[h[i]] then return -2 end\n"
+    "  todo[#todo + 1] = {room[r], u, body[h[i]]}\n"
+    "end\n"
+    "local leaves = 0\n"
+    "for i = 1, #todo do\n"
+    "  local k = todo[i][1]\n"
+    "  local n = redis.call('HINCRBY', KEYS[1 + 2 * k], todo[i][2], -1)\n"
+    "  if n <= 0 then\n"
+    "    redis.call('HDEL', KEYS[1 + 2 * k], todo[i][2])\n"
+    "    if n == 0 then\n"
+    "      redis.call('PUBLISH', KEYS[2 + 2 * k], todo[i][3])\n"
+    "      leaves = leaves + 1\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "redis.call('DEL', KEYS[2])\n"
+    "redis.call('ZREM', KEYS[1], ARGV[1])\n"
+    "return leaves\n";
+
+/* KEYS[1] relays zset, KEYS[2] this relay's holds hash; ARGV[1] its id. A relay that
+ * stops: deregister when it holds nothing any more (1); else (its LEAVEs could not be
+ * run) mark it expired now so the next sweep takes the rest (0). */
+const char script_relay_gone[] =
+    "if redis.call('HLEN', KEYS[2]) == 0 then\n"
+    "  redis.call('ZREM', KEYS[1], ARGV[1])\n"
     "  return 1\n"
     "end\n"
+    "redis.call('ZADD', KEYS[1], 0, ARGV[1])\n"
     "return 0\n";
 
 /* ---- API: users and sessions ------------------------------------------------------- */

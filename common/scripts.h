@@ -16,6 +16,9 @@ extern const char script_send_nohistory[]; /* HISTORY_WRITES=0: benchmark only *
 extern const char script_sub_check[];
 extern const char script_presence[];
 extern const char script_presence_reassert[];
+extern const char script_relay_alive[];
+extern const char script_relay_sweep[];
+extern const char script_relay_gone[];
 
 /* ---- the API (fcgi-api/store.c, store_rooms.c) ---- */
 extern const char script_signup[];

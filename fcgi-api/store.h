@@ -37,6 +37,7 @@ typedef struct api_room {
 typedef struct api_member {
     char id[API_ID_MAX + 1];
     char name[API_NAME_MAX_CP * 4 + 1];
+    bool online;   /* a live subscription to the room on some relay */
 } api_member;
 
 /* ---- plumbing shared by store.c and store_rooms.c ---------------------------- */
@@ -137,7 +138,7 @@ void api_ids_free(char **ids, size_t n);
 chat_rc api_store_room_create(rconn *c, const api_room *r);
 
 /* Load room id into *r with its member count; when members is not NULL also the
- * members, sorted by name then id, into a new array (*members, *nmembers; caller
+ * members with their online flags (P room:{id}:online), sorted by name then id, into a new array (*members, *nmembers; caller
  * frees *members with free()). CHAT_ENOTFOUND when there is no such room. */
 chat_rc api_store_room_get(rconn *c, const char *id, api_room *r, api_member **members, size_t *nmembers);
 

@@ -123,7 +123,27 @@ static int member_cmp(const void *a, const void *b)
     return d ? d : strcmp(x->id, y->id);
 }
 
-/* The members of room id (names from their user records) into a new array. */
+/* Set m[i].online for the members counted in the room's online hash (user -> number
+ * of relays holding a live subscription; only users with a count are in it). */
+static chat_rc load_online(rconn *c, const char *id, api_member *m, size_t n)
+{
+    char kon[KEYS_MAX];
+    if (!keys_room_online(kon, sizeof kon, id)) return CHAT_EINTERNAL;
+    redisReply *h = rconn_cmd(c, "HGETALL %s", kon);
+    chat_rc rc = api_store_check(h, "room-online");
+    if (rc == CHAT_OK && h->type != REDIS_REPLY_ARRAY) rc = CHAT_EINTERNAL;
+    for (size_t j = 0; rc == CHAT_OK && j + 1 < h->elements; j += 2) {
+        const redisReply *u = h->element[j], *cnt = h->element[j + 1];
+        if (u->type != REDIS_REPLY_STRING || cnt->type != REDIS_REPLY_STRING || atoll(cnt->str) <= 0) continue;
+        for (size_t i = 0; i < n; i++)
+            if (strlen(m[i].id) == u->len && memcmp(m[i].id, u->str, u->len) == 0) m[i].online = true;
+    }
+    if (h) freeReplyObject(h);
+    return rc;
+}
+
+/* The members of room id (names from their user records, online flags) into a new
+ * array. */
 static chat_rc load_members(rconn *c, const char *id, api_member **members, size_t *n)
 {
     char kmem[KEYS_MAX];
@@ -160,6 +180,7 @@ static chat_rc load_members(rconn *c, const char *id, api_member **members, size
             rc = CHAT_EINTERNAL;
         if (r) freeReplyObject(r);
     }
+    if (rc == CHAT_OK) rc = load_online(c, id, m, set->elements);
     if (rc == CHAT_OK) {
         *n = set->elements;
         qsort(m, *n, sizeof *m, member_cmp);

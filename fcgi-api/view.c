@@ -51,6 +51,7 @@ json_object *api_view_members(const api_member *m, size_t n)
         json_object *o = json_object_new_object();
         json_object_object_add(o, "id", json_object_new_string(m[i].id));
         json_object_object_add(o, "name", json_object_new_string(m[i].name));
+        json_object_object_add(o, "online", json_object_new_boolean(m[i].online));
         json_object_array_add(a, o);
     }
     return a;

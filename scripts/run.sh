@@ -3,6 +3,13 @@
 # relays (default 1), chat-archiver and lighttpd with the API on PORT (default 8080), in
 # the foreground. Ctrl-C or `make stop` stops what this started, and nothing else.
 # TLS=1 also serves https and wss on TLS_PORT (default 8443; see scripts/tls.sh).
+#
+# Supervision: the private Redis, every relay and the archiver run under supervise()
+# below: when one fails (a crash, kill -9: any exit status but 0 and 2) it is started
+# again after a backoff (0.5 s doubling to 30 s, back to 0.5 s after a minute of good
+# running), with a line on this terminal. A clean exit (status 0, after SIGTERM) and a
+# configuration error (status 2) are not restarted. lighttpd restarts its own chat-api
+# processes; lighttpd itself exiting stops the run.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -31,6 +38,49 @@ if [ -f "$STATE/run.pids" ]; then
     "$ROOT/scripts/stop.sh" || true
 fi
 : >"$STATE/run.pids"
+# supervise NAME LOG CMD...: run CMD (output appended to LOG) in a loop in the
+# background, restarting it with backoff when it exits; prints the supervisor's pid
+# for run.pids. SIGTERM to the supervisor (make stop, Ctrl-C) stops the child (it has
+# 10 s), then the supervisor; nothing restarts after that. The child's pid is kept
+# in var/NAME.pid for operators (kill -9 it to watch the restart).
+supervise() {
+    local name=$1 log=$2
+    shift 2
+    (
+        child="" stopping=0 delay=500
+        trap 'stopping=1; [ -z "$child" ] || kill -TERM "$child" 2>/dev/null' TERM INT
+        while [ "$stopping" = 0 ]; do
+            started=$(date +%s)
+            "$@" >>"$log" 2>&1 &
+            child=$!
+            echo "$child" >"$STATE/$name.pid"
+            # wait returns early when a trapped signal arrives: wait again for the child
+            while kill -0 "$child" 2>/dev/null; do wait "$child" 2>/dev/null; done
+            wait "$child" 2>/dev/null
+            status=$?
+            child=""
+            rm -f "$STATE/$name.pid"
+            [ "$stopping" = 0 ] || break
+            # 0: it was asked to stop (SIGTERM/SIGINT: a handover, Ctrl-C), as systemd's
+            # Restart=on-failure sees it
+            [ "$status" != 0 ] || { echo "run: $name stopped" >&2; exit 0; }
+            if [ "$status" = 2 ]; then
+                echo "run: $name exited with status 2 (configuration error, see $log): not restarting" >&2
+                exit 2
+            fi
+            [ $(($(date +%s) - started)) -lt 60 ] || delay=500
+            echo "run: $name exited (status $status); restarting in $((delay / 1000)).$((delay % 1000 / 100)) s (log $log)" >&2
+            sleep "$((delay / 1000)).$((delay % 1000))" &
+            child=$! # so that a stop ends the backoff too
+            wait "$child" 2>/dev/null || true
+            child=""
+            delay=$((delay * 2))
+            [ "$delay" -le 30000 ] || delay=30000
+        done
+    ) >/dev/null &
+    echo $!
+}
+
 cleanup() {
     trap - INT TERM EXIT
     echo
@@ -49,10 +99,11 @@ rport=${hostport##*:}
 if (exec 3<>"/dev/tcp/$rhost/$rport") 2>/dev/null; then
     echo "run: using the Redis already answering at $(echo "$REDIS_URL" | sed -E 's#//[^@/]*@#//***@#')"
 else
-    redis-server "$ROOT/conf/redis.conf" --port "$rport" --dir "$STATE" \
-        --logfile "$STATE/redis.log" >/dev/null 2>&1 &
-    echo "$! redis" >>"$STATE/run.pids"
-    wait_port "$rport" 10 "$!"
+    # conf/redis.conf: append-only file (var/appendonly/) fsynced every second, so a
+    # restart after a crash or kill -9 has everything acknowledged a second earlier.
+    echo "$(supervise redis "$STATE/redis.out" redis-server "$ROOT/conf/redis.conf" --port "$rport" \
+        --dir "$STATE" --logfile "$STATE/redis.log") redis" >>"$STATE/run.pids"
+    wait_port "$rport" 10 || { echo "run: redis-server did not start (see var/redis.log)" >&2; exit 1; }
     echo "run: started redis-server on $rhost:$rport (data and log in var/)"
 fi
 
@@ -60,9 +111,8 @@ relay_ports=""
 if [ -x "$B/ws-relay/chat-relay" ]; then
     for ((i = 0; i < RELAYS; i++)); do
         p=$((RELAY_PORT + i))
-        RELAY_PORT=$p "$B/ws-relay/chat-relay" >>"$STATE/relay$i.log" 2>&1 &
-        echo "$! relay$i" >>"$STATE/run.pids"
-        wait_port "$p" 10 "$!" || { echo "run: relay $i did not start:" >&2; tail -n 1 "$STATE/relay$i.log" >&2; exit 1; }
+        echo "$(RELAY_PORT=$p supervise "relay$i" "$STATE/relay$i.log" "$B/ws-relay/chat-relay") relay$i" >>"$STATE/run.pids"
+        wait_port "$p" 10 || { echo "run: relay $i did not start:" >&2; tail -n 1 "$STATE/relay$i.log" >&2; exit 1; }
         relay_ports="$relay_ports $p"
         echo "run: started relay $i on 127.0.0.1:$p (log var/relay$i.log)"
     done
@@ -73,8 +123,7 @@ fi
 export ARCHIVE_URL=$(conf ARCHIVE_URL sqlite:var/archive.db)
 case $ARCHIVE_URL in postgres*://* | /* | sqlite:/*) ;; sqlite:*) ARCHIVE_URL=sqlite:$ROOT/${ARCHIVE_URL#sqlite:} ;; *) ARCHIVE_URL=$ROOT/$ARCHIVE_URL ;; esac
 if [ -x "$B/archiver/chat-archiver" ]; then
-    "$B/archiver/chat-archiver" >>"$STATE/archiver.log" 2>&1 &
-    echo "$! archiver" >>"$STATE/run.pids"
+    echo "$(supervise archiver "$STATE/archiver.log" "$B/archiver/chat-archiver") archiver" >>"$STATE/run.pids"
     echo "run: started chat-archiver (log var/archiver.log, metrics on 127.0.0.1:$(conf METRICS_PORT 8091))"
 fi
 
@@ -86,7 +135,8 @@ if [ "$TLS" = 1 ]; then
     "$ROOT/scripts/tls.sh" conf "$STATE" "$TLS_PORT" >>"$STATE/lighttpd.conf"
 fi
 lighttpd -D -f "$STATE/lighttpd.conf" >>"$STATE/lighttpd.out" 2>&1 &
-echo "$! lighttpd" >>"$STATE/run.pids"
+lighttpd_pid=$!
+echo "$lighttpd_pid lighttpd" >>"$STATE/run.pids"
 wait_port "$PORT" 10 "$!"
 [ "$TLS" != 1 ] || wait_port "$TLS_PORT" 10 "$!"
 echo
@@ -96,6 +146,6 @@ echo "  API:             http://localhost:$PORT/api/health"
 echo "  STOMP:           ws://localhost:$PORT/ws/websocket, SockJS: http://localhost:$PORT/ws"
 echo "  Logs in var/. Ctrl-C (or 'make stop' in another shell) stops everything."
 echo
-# Stay in the foreground until a child dies or we are told to stop.
-wait -n || true
-echo "run: a process exited; stopping the rest"
+# Stay in the foreground until we are told to stop or lighttpd exits.
+wait "$lighttpd_pid" || true
+echo "run: lighttpd exited; stopping the rest"

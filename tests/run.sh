@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/run.sh - run every test suite and end with "N passed, N failed".
 #
-#   tests/run.sh [suite...]    suites: unit integration node browser fuzz bench
+#   tests/run.sh [suite...]    suites: unit integration node browser chaos fuzz bench
 #                              (default: all of them)
 #   TEST_FILTER=WORD tests/run.sh node    only the unit, integration, node and browser
 #                              files whose name contains WORD (while iterating)
@@ -11,7 +11,7 @@
 #                binary that stops early fails the tests it did not run
 #   integration  each "ok"/"not ok" line; the script must end with lib.sh's
 #                "# N passed, N failed" line, agreeing with them
-#   node/browser each node:test test and subtest (tests/node/lib/count-reporter.mjs):
+#   node/browser/chaos  each node:test test and subtest (tests/node/lib/count-reporter.mjs):
 #                timed-out and cancelled tests fail, and so does every test the file
 #                created but never finished (an early process.exit())
 #   fuzz         each target; one that ran fewer than FUZZ_MIN_RUNS inputs fails
@@ -24,7 +24,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 export B=${B:-build/asan}
 SUITES=("$@")
-[ ${#SUITES[@]} -gt 0 ] || SUITES=(unit fuzz integration node browser bench)
+[ ${#SUITES[@]} -gt 0 ] || SUITES=(unit fuzz integration node browser chaos bench)
 PASS=0
 FAIL=0
 SKIP=0
@@ -111,8 +111,8 @@ run_integration() {
 }
 
 # node:test files: TAP (details) in the log, exact counts from count-reporter.mjs.
-run_node_dir() { # dir suite
-    local dir=$1 suite=$2 t log counts rc p f s notrun note
+run_node_dir() { # dir suite [seconds: the bound on each file, default 900]
+    local dir=$1 suite=$2 limit=${3:-900} t log counts rc p f s notrun note
     [ -d tests/node_modules ] || { echo "$suite: tests/node_modules missing (run make deps)"; FAIL=$((FAIL + 1)); FAILED+=("$suite"); return; }
     for t in "$dir"/*.test.mjs; do
         [ -f "$t" ] || continue
@@ -120,7 +120,7 @@ run_node_dir() { # dir suite
         log=$LOGDIR/$suite-$(basename "$t" .test.mjs).log
         counts=$log.counts
         rm -f "$counts"
-        timeout 900 node --test --test-concurrency=1 \
+        timeout "$limit" node --test --test-concurrency=1 \
             --test-reporter=tap --test-reporter-destination=stdout \
             --test-reporter="$ROOT/tests/node/lib/count-reporter.mjs" --test-reporter-destination="$counts" \
             "$t" >"$log" 2>&1
@@ -175,6 +175,8 @@ for s in "${SUITES[@]}"; do
     integration) run_integration ;;
     node) [ -d tests/node ] && ls tests/node/*.test.mjs >/dev/null 2>&1 && run_node_dir tests/node node ;;
     browser) [ -d tests/browser ] && ls tests/browser/*.test.mjs >/dev/null 2>&1 && run_node_dir tests/browser browser ;;
+    # chaos: one scripted run, hard-bounded at 2 minutes
+    chaos) [ -d tests/chaos ] && run_node_dir tests/chaos chaos 120 ;;
     fuzz) run_fuzz ;;
     bench) run_bench ;;
     *) echo "unknown suite $s" >&2; exit 2 ;;

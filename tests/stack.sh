@@ -15,12 +15,14 @@
 #                                   fails it too (exit 1)
 #   tests/stack.sh redis-stop DIR   stop only redis (outage tests)
 #   tests/stack.sh redis-start DIR  start redis again on the same port
+#   tests/stack.sh redis-kill DIR   SIGKILL redis (restart it with redis-start: it
+#                                   reloads its append-only file)
 #   tests/stack.sh redis-pause DIR  kill -STOP redis: it hangs, connections stay open
 #   tests/stack.sh redis-resume DIR kill -CONT redis
 #   tests/stack.sh relay-restart DIR [I]  stop relay I (default 0) and start it again
 #   tests/stack.sh relay-stop DIR [I]     SIGTERM relay I and wait for it to exit; exit 1
 #                                         when it needed SIGKILL or did not log a clean exit
-#   tests/stack.sh relay-kill DIR [I]     SIGKILL relay I
+#   tests/stack.sh relay-kill DIR [I]     SIGKILL relay I (relay-restart starts it again)
 #   tests/stack.sh archiver-start DIR     start chat-archiver (again)
 #   tests/stack.sh archiver-stop DIR      SIGTERM it and wait; exit 1 when it needed
 #                                         SIGKILL or did not log a clean exit
@@ -62,6 +64,18 @@ redis_url() {
     echo "redis://${cred}127.0.0.1:$1/0"
 }
 
+# redis_loaded PORT: until Redis has loaded its data (append-only file, snapshot) and
+# answers PING with PONG rather than -LOADING (up to 15 s).
+redis_loaded() {
+    local i
+    for ((i = 0; i < 300; i++)); do
+        [ "$(redis-cli -u "$(redis_url "$1")" --no-auth-warning ping 2>/dev/null)" = PONG ] && return 0
+        sleep 0.05
+    done
+    echo "stack: redis-server on port $1 still loading its data after 15 s" >&2
+    return 1
+}
+
 start_redis() {
     local try auth=()
     if [ -n "${STACK_REDIS_USER:-}" ]; then
@@ -74,10 +88,12 @@ start_redis() {
     for try in 1 2 3; do
         # shellcheck disable=SC1091
         . "$DIR/env"
-        redis-server "$ROOT/conf/redis.conf" --port "$REDIS_PORT" --dir "$DIR" --save "" \
+        # conf/redis.conf as `make run` uses it (append-only file, fsync every second):
+        # kill -9 tests exercise the real persistence settings.
+        redis-server "$ROOT/conf/redis.conf" --port "$REDIS_PORT" --dir "$DIR" \
             --logfile "$DIR/redis.log" --pidfile "$DIR/redis.pid" "${auth[@]}" >/dev/null 2>&1 &
         echo $! >"$DIR/redis.pidnum"
-        wait_port "$REDIS_PORT" 15 "$!" && return 0
+        wait_port "$REDIS_PORT" 15 "$!" && redis_loaded "$REDIS_PORT" && return 0
         [ -n "${REDIS_FIXED:-}" ] && break # a restart must keep its port
         REDIS_PORT=$(free_port)
         set_env REDIS_PORT "$REDIS_PORT"
@@ -253,7 +269,7 @@ cmd_down() {
 
 cmd=${1:-}
 DIR=${2:-}
-[ -n "$cmd" ] && [ -n "$DIR" ] || { sed -n '2,34p' "$0"; exit 2; }
+[ -n "$cmd" ] && [ -n "$DIR" ] || { sed -n '2,35p' "$0"; exit 2; }
 mkdir -p "$DIR"
 DIR=$(cd "$DIR" && pwd)
 shift 2
@@ -262,6 +278,7 @@ up) cmd_up "$@" ;;
 down) cmd_down ;;
 redis-stop) stop_pidfile "$DIR/redis.pidnum" ;;
 redis-start) sanitizer_env; REDIS_FIXED=1 start_redis ;;
+redis-kill) stop_pidfile "$DIR/redis.pidnum" KILL ;;
 redis-pause) kill -STOP "$(cat "$DIR/redis.pidnum")" ;;
 redis-resume) kill -CONT "$(cat "$DIR/redis.pidnum")" ;;
 relay-kill) stop_pidfile "$DIR/relay${1:-0}.pid" KILL ;;

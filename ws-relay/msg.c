@@ -62,6 +62,23 @@ void msg_body(buf *out, const msg_fields *f)
     buf_putc(out, '}');
 }
 
+void msg_presence_body(buf *out, bool join, const char *room_id, const char *user_id,
+                       const char *name)
+{
+    char id[MSG_ID_MAX];
+    buf text;
+    buf_init(&text, 0);
+    buf_printf(&text, "%s %s", name, join ? "joined" : "left");
+    msg_next_id(id);
+    msg_fields f = {
+        .type = join ? "JOIN" : "LEAVE", .id = id, .room_id = room_id, .sender_id = user_id,
+        .sender = name, .sender_len = strlen(name),
+        .text = buf_data(&text), .text_len = text.len, .ts = now_ms(),
+    };
+    msg_body(out, &f);
+    buf_free(&text);
+}
+
 /* ---- shared MESSAGE tails --------------------------------------------------------------- */
 
 int64_t msg_body_offset(const char *body, size_t len)

@@ -44,6 +44,10 @@ typedef struct msg_fields {
 /* Append the JSON document for f to out (json_escape()d strings, compact, field
  * order as in the contract). */
 void msg_body(struct buf *out, const msg_fields *f);
+/* Append a JOIN (join) or LEAVE body for user_id named name in room_id, with a fresh
+ * id, the text "{name} joined" / "{name} left" and the time now. */
+void msg_presence_body(struct buf *out, bool join, const char *room_id, const char *user_id,
+                       const char *name);
 
 /* ---- the shared part of a MESSAGE frame ----
  * A MESSAGE to one subscription is "MESSAGE\nsubscription:<id>\n" (per subscription,

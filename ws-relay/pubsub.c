@@ -2,6 +2,7 @@
  * Deliberately not here: any state (rooms.c and session.c own it) or Redis I/O beyond
  * the two fixed SUBSCRIBEs on (re)connect. */
 #include "pubsub.h"
+#include "registry.h"
 #include "keys.h"
 #include "log.h"
 #include "rooms.h"
@@ -74,6 +75,7 @@ static void on_subscribed(const char *chan, size_t len)
 
 static void on_cmd_reup(void)
 {
+    reg_kick(); /* registers again first if Redis forgot this relay */
     rooms_reassert();
     if (recheck_due) recheck();
 }

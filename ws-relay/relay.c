@@ -60,6 +60,7 @@ static int ctx_created;
 static list_node pending = LIST_INIT(pending); /* output to flush at the end of this loop turn */
 static uv_check_t flush_check;
 static bool flush_started;
+static bool quiescing;      /* shutting down: refuse new connections */
 
 static int relay_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
                     void *in, size_t len);
@@ -197,7 +198,8 @@ static int on_writeable(struct lws *wsi, pss *p)
          * path instead: it only marks the connection, sends the close frame from its
          * own POLLOUT handling and waits briefly for the client's; nothing is freed
          * here (and with libuv the final free is deferred to a uv close callback). */
-        lws_close_free_wsi(wsi, LWS_CLOSE_STATUS_NORMAL, "stomp session ended");
+        if (sess_going_away()) lws_close_free_wsi(wsi, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
+        else lws_close_free_wsi(wsi, LWS_CLOSE_STATUS_NORMAL, "stomp session ended");
         return 0;
     }
     return r;
@@ -236,6 +238,8 @@ static int relay_cb(struct lws *wsi, enum lws_callback_reasons reason, void *use
     pss *p = user;
     char path[256];
 
+    /* Shutting down: no new connection or request (established ones drain). */
+    if (quiescing && reason == LWS_CALLBACK_FILTER_NETWORK_CONNECTION) return 1;
     if (p && p->sockjs) return sockjs_callback(wsi, reason, user, &p->sockjs, in, len);
 
     switch (reason) {
@@ -405,6 +409,11 @@ int relay_start(uv_loop_t *loop, const relay_conf *c)
 }
 
 static void flush_closed(uv_handle_t *h) { (void)h; }
+
+void relay_quiesce(void)
+{
+    quiescing = true;
+}
 
 void relay_stop(void)
 {

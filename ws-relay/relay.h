@@ -24,6 +24,8 @@ typedef struct relay_conf {
 
 /* Create the lws context on loop and start listening. 0, or -1 (logged). */
 int relay_start(uv_loop_t *loop, const relay_conf *c);
+/* Shutdown, first step: refuse new connections from now on (established ones go on). */
+void relay_quiesce(void);
 /* Begin destroying the context: every connection is closed (sessions see
  * sess_transport_gone). Completion is asynchronous: the loop ends once it is done. */
 void relay_stop(void);

@@ -146,23 +146,13 @@ chat_rc rooms_want(const char *room_id, rooms_ready_cb cb, void *ud)
 /* Count ru in r up (delta +1, JOIN when first anywhere) or down (-1, LEAVE when last). */
 static void presence(room *r, room_user *ru, int delta)
 {
-    char id[MSG_ID_MAX];
-    buf body, text;
+    buf body;
     buf_init(&body, 0);
-    buf_init(&text, 0);
-    buf_printf(&text, "%s %s", ru->name, delta > 0 ? "joined" : "left");
-    msg_next_id(id);
-    msg_fields f = {
-        .type = delta > 0 ? "JOIN" : "LEAVE", .id = id, .room_id = r->id, .sender_id = ru->id,
-        .sender = ru->name, .sender_len = strlen(ru->name),
-        .text = buf_data(&text), .text_len = text.len, .ts = now_ms(),
-    };
-    msg_body(&body, &f);
-    if (store->presence(r->id, ru->id, delta, buf_data(&body), body.len) != CHAT_OK)
+    msg_presence_body(&body, delta > 0, r->id, ru->id, ru->name);
+    if (store->presence(r->id, ru->id, ru->name, delta, buf_data(&body), body.len) != CHAT_OK)
         log_warn("presence", "room=%s user=%s type=%s problem=\"redis unavailable\"", r->id,
-                 ru->id, f.type);
+                 ru->id, delta > 0 ? "JOIN" : "LEAVE");
     buf_free(&body);
-    buf_free(&text);
 }
 
 /* The (room, user) entry for user_id, created on first use. */
@@ -382,7 +372,12 @@ void rooms_reassert(void)
         while (strmap_next(&r->users, &us, &uc)) {
             room_user *ru = uc->val;
             if (!ru->present) continue; /* pending only: not counted in Redis */
-            if (store->presence_reassert(r->id, ru->id) == CHAT_OK) users++;
+            buf body;
+            buf_init(&body, 0);
+            msg_presence_body(&body, true, r->id, ru->id, ru->name);
+            if (store->presence_reassert(r->id, ru->id, ru->name, buf_data(&body), body.len) == CHAT_OK)
+                users++;
+            buf_free(&body);
         }
     }
     if (users) log_info("presence", "action=reassert users=%zu", users);

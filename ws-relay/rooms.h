@@ -7,9 +7,10 @@
  *
  * Presence (JOIN/LEAVE): subscriptions are counted per (room, user) locally; only
  * this relay's 0 -> 1 and 1 -> 0 transitions touch Redis, through one Lua script that
- * HINCRBYs P room:{id}:online[user] (so the hash counts relays holding the user) and
- * publishes JOIN when the total crosses 0 -> 1, LEAVE when it crosses 1 -> 0, in the
- * same atomic step. A local 1 -> 0 is damped: it takes effect PRESENCE_GRACE_MS later
+ * HINCRBYs P room:{id}:online[user] (so the hash counts relays holding the user),
+ * records the entry in this relay's P relay:{id}:holds (so that a survivor can take it
+ * back when this relay dies: registry.h) and publishes JOIN when the total crosses
+ * 0 -> 1, LEAVE when it crosses 1 -> 0, in the same atomic step. A local 1 -> 0 is damped: it takes effect PRESENCE_GRACE_MS later
  * (rooms_sweep), and a subscription of the same user to the same room within that
  * time cancels it, so a user who flaps (or reloads the page) costs the room no
  * JOIN/LEAVE pair at all.
@@ -99,7 +100,9 @@ void rooms_on_subscribed(const char *room_id, size_t len);   /* its channel is s
 void rooms_on_unsubscribed(const char *room_id, size_t len);
 void rooms_on_sub_down(void);      /* every room must be subscribed again */
 void rooms_resubscribe(void);      /* the Pub/Sub connection is back */
-void rooms_reassert(void);         /* the command connection is back: re-add counts */
+/* The command connection is back, or this relay's registration was lost: count every
+ * (room, user) it holds again where Redis forgot it (JOIN when the total becomes 1). */
+void rooms_reassert(void);
 /* After the Pub/Sub connection came back: REST leaves published while it was down
  * were never heard; ask Redis whether every local subscriber is still a member and
  * end the subscriptions of those who are not (as rooms_user_left). */

@@ -571,11 +571,16 @@ void sess_recheck_tokens(void)
     if (total) log_info("revoke", "action=recheck sessions=%zu", total);
 }
 
+static bool going_away;
+
+bool sess_going_away(void) { return going_away; }
+
 void sess_shutdown_all(void)
 {
+    going_away = true;
     list_for_each_safe(n, &all) {
         sess *s = list_entry(n, sess, all);
         subs_drop(s);
-        kill_now(s, "shutdown");
+        begin_close(s, "shutdown");
     }
 }

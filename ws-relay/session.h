@@ -60,6 +60,7 @@ typedef struct sess_conf {
     unsigned redis_timeout_ms;  /* REDIS_TIMEOUT_MS: a command answered later fails */
     unsigned presence_grace_ms; /* PRESENCE_GRACE_MS: LEAVE damping (rooms.h) */
     unsigned recover_max;       /* RECOVER_MAX: most messages a SUBSCRIBE recovers */
+    unsigned presence_ttl_ms;   /* PRESENCE_TTL: a dead relay's users leave within it */
     char relay_id[16];          /* unique per process: prefixes session and message ids */
 } sess_conf;
 
@@ -99,8 +100,12 @@ void sess_revoke(const char *hash, size_t len);
  * never heard, so look every authenticated (or authenticating) session's token up
  * again; the ones gone from Redis are revoked as above. */
 void sess_recheck_tokens(void);
-/* Shutdown: end every session's subscriptions (LEAVE as usual) and close it. */
+/* Shutdown: end every session's subscriptions (LEAVE as usual) and close it after
+ * what is queued, as "going away" (sess_going_away). */
 void sess_shutdown_all(void);
+/* Whether the relay is shutting down: transports close with WebSocket status 1001
+ * (SockJS c[1001,"Server shutting down"]) instead of a normal close. */
+bool sess_going_away(void);
 /* Sessions alive (for logs and tests). */
 size_t sess_count(void);
 

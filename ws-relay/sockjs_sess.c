@@ -101,6 +101,14 @@ static void mark_closed(sockjs_sess *sj, int code, const char *reason)
     sj->close_reason = reason;
 }
 
+/* The engine ended the session: SockJS' usual 3000 "Go away!", or 1001 when the
+ * relay is shutting down (the client should reconnect, to another relay). */
+static void go_away(sockjs_sess *sj)
+{
+    if (sess_going_away()) mark_closed(sj, 1001, "Server shutting down");
+    else mark_closed(sj, 3000, "Go away!");
+}
+
 /* Take the first held xhr_send off sj's queue; its link no longer names sj. */
 static sockjs_link *unhold_first(sockjs_sess *sj)
 {
@@ -161,7 +169,7 @@ static void op_close(void *t, int flush)
 {
     sockjs_sess *sj = t;
     if (!flush) {
-        mark_closed(sj, 3000, "Go away!");
+        go_away(sj);
         sj->gone_due = true;
         if (!list_empty(&sj->held)) sj->resume_due = true;
         pend(sj);
@@ -340,7 +348,7 @@ enum sockjs_next sockjs_next_frame(sockjs_sess *sj, buf *out, int64_t now)
         bool close = take_frames(sj, out, &n);
         if (close) {
             /* We are in an lws write callback, not inside the engine: end it now. */
-            mark_closed(sj, 3000, "Go away!");
+            go_away(sj);
             end_stomp(sj, "closed");
         }
         if (n) {

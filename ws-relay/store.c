@@ -17,19 +17,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int sc_send, sc_sub_check, sc_presence, sc_reassert;
+static int sc_send, sc_sub_check, sc_presence, sc_reassert, sc_alive, sc_sweep, sc_gone;
 static char history_size[24], backlog_max[24];
 static unsigned timeout_ms;
+static char self_id[17];
+static char ttl_str[24];
 
-void store_init(size_t hsize, size_t archive_backlog_max, unsigned redis_timeout_ms)
+void store_init(size_t hsize, size_t archive_backlog_max, unsigned redis_timeout_ms, const char *relay_id,
+                unsigned ttl_ms)
 {
     timeout_ms = redis_timeout_ms;
     snprintf(history_size, sizeof history_size, "%zu", hsize);
     snprintf(backlog_max, sizeof backlog_max, "%zu", archive_backlog_max);
+    snprintf(self_id, sizeof self_id, "%s", relay_id);
+    /* A registration lasts 3/4 of PRESENCE_TTL (registry.h says why). */
+    snprintf(ttl_str, sizeof ttl_str, "%u", ttl_ms - ttl_ms / 4);
     sc_send = rds_script_add(hsize ? script_send : script_send_nohistory);
     sc_sub_check = rds_script_add(script_sub_check);
     sc_presence = rds_script_add(script_presence);
     sc_reassert = rds_script_add(script_presence_reassert);
+    sc_alive = rds_script_add(script_relay_alive);
+    sc_sweep = rds_script_add(script_relay_sweep);
+    sc_gone = rds_script_add(script_relay_gone);
 }
 
 typedef struct call {
@@ -39,6 +48,9 @@ typedef struct call {
         store_flags_cb flags;
         store_sub_cb sub;
         store_file_cb file;
+        store_alive_cb alive;
+        store_holds_cb holds;
+        store_int_cb num;
     } cb;
     void *ud;
     size_t n;          /* flags calls: items asked about */
@@ -251,15 +263,27 @@ static void presence_done(const redisReply *r, void *ud)
     else (void)redis_reply_rc(r, "presence");
 }
 
-static chat_rc presence(const char *room, const char *user, int delta, const char *body, size_t len)
+/* The holds field "{room} {user}" into f (KEYS_MAX bytes); its length. */
+static size_t holds_field(char *f, const char *room, const char *user)
 {
-    char online[KEYS_MAX], chan[KEYS_MAX];
+    int n = snprintf(f, KEYS_MAX, "%s %s", room, user);
+    return n > 0 && n < KEYS_MAX ? (size_t)n : 0;
+}
+
+static chat_rc presence(const char *room, const char *user, const char *name, int delta,
+                        const char *body, size_t len)
+{
+    char online[KEYS_MAX], chan[KEYS_MAX], holds[KEYS_MAX], relays[KEYS_MAX], field[KEYS_MAX];
     size_t olen = keys_room_online(online, sizeof online, room);
     size_t clen = keys_chan_room(chan, sizeof chan, room);
+    size_t hlen = keys_relay_holds(holds, sizeof holds, self_id);
+    size_t rlen = keys_relays(relays, sizeof relays);
+    size_t flen = holds_field(field, room, user);
     const char *d = delta > 0 ? "1" : "-1";
-    const char *argv[5] = {online, chan, user, d, body};
-    size_t lens[5] = {olen, clen, strlen(user), strlen(d), len};
-    return rds_eval(sc_presence, presence_done, NULL, 2, 5, argv, lens);
+    const char *argv[11] = {online, chan, holds, relays, user, d, body, field, name, self_id, ttl_str};
+    size_t lens[11] = {olen, clen, hlen, rlen, strlen(user), strlen(d), len, flen, strlen(name),
+                       strlen(self_id), strlen(ttl_str)};
+    return rds_eval(sc_presence, presence_done, NULL, 4, 11, argv, lens);
 }
 
 static void reassert_done(const redisReply *r, void *ud)
@@ -268,13 +292,155 @@ static void reassert_done(const redisReply *r, void *ud)
     if (r) (void)redis_reply_rc(r, "presence-reassert");
 }
 
-static chat_rc presence_reassert(const char *room, const char *user)
+static chat_rc presence_reassert(const char *room, const char *user, const char *name,
+                                 const char *body, size_t len)
 {
-    char online[KEYS_MAX];
+    char online[KEYS_MAX], chan[KEYS_MAX], holds[KEYS_MAX], field[KEYS_MAX];
     size_t olen = keys_room_online(online, sizeof online, room);
-    const char *argv[2] = {online, user};
-    size_t lens[2] = {olen, strlen(user)};
-    return rds_eval(sc_reassert, reassert_done, NULL, 1, 2, argv, lens);
+    size_t clen = keys_chan_room(chan, sizeof chan, room);
+    size_t hlen = keys_relay_holds(holds, sizeof holds, self_id);
+    size_t flen = holds_field(field, room, user);
+    const char *argv[7] = {online, chan, holds, user, field, name, body};
+    size_t lens[7] = {olen, clen, hlen, strlen(user), flen, strlen(name), len};
+    return rds_eval(sc_reassert, reassert_done, NULL, 3, 7, argv, lens);
+}
+
+/* ---- the relay registry --------------------------------------------------------------------- */
+
+#define DEAD_MAX "16" /* expired relays named per refresh; the rest come next time */
+
+static void got_alive(const redisReply *r, void *ud)
+{
+    call *c = ud;
+    chat_rc rc = usable(r, "relay-alive");
+    if (rc == CHAT_OK && (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+                          r->element[0]->type != REDIS_REPLY_INTEGER))
+        rc = CHAT_EUNAVAIL;
+    if (rc != CHAT_OK) {
+        c->cb.alive(c->ud, rc, false, NULL, 0);
+        call_free(c);
+        return;
+    }
+    size_t n = 0;
+    const char **dead = xcalloc(r->elements, sizeof *dead);
+    for (size_t i = 1; i < r->elements; i++) {
+        const redisReply *e = r->element[i];
+        if (e->type == REDIS_REPLY_STRING && valid_id(e->str, e->len)) dead[n++] = e->str;
+    }
+    c->cb.alive(c->ud, CHAT_OK, r->element[0]->integer == 1, dead, n);
+    free(dead);
+    call_free(c);
+}
+
+static chat_rc relay_alive(store_alive_cb cb, void *ud)
+{
+    char relays[KEYS_MAX];
+    size_t rl = keys_relays(relays, sizeof relays);
+    const char *argv[4] = {relays, self_id, ttl_str, DEAD_MAX};
+    size_t lens[4] = {rl, strlen(self_id), strlen(ttl_str), strlen(DEAD_MAX)};
+    call *c = call_new(ud);
+    c->cb.alive = cb;
+    return call_eval(c, sc_alive, got_alive, 1, 4, argv, lens);
+}
+
+static void got_holdings(const redisReply *r, void *ud)
+{
+    call *c = ud;
+    chat_rc rc = usable(r, "relay-holdings");
+    if (rc == CHAT_OK && (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0)) rc = CHAT_EUNAVAIL;
+    if (rc != CHAT_OK) {
+        c->cb.holds(c->ud, rc, NULL, NULL, 0);
+        call_free(c);
+        return;
+    }
+    size_t n = 0, cap = r->elements / 2 + 1;
+    const char **fields = xcalloc(cap, sizeof *fields), **names = xcalloc(cap, sizeof *names);
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        const redisReply *f = r->element[i], *v = r->element[i + 1];
+        if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) continue;
+        fields[n] = f->str;
+        names[n] = v->str;
+        n++;
+    }
+    c->cb.holds(c->ud, CHAT_OK, fields, names, n);
+    free(fields);
+    free(names);
+    call_free(c);
+}
+
+static chat_rc relay_holdings(const char *id, store_holds_cb cb, void *ud)
+{
+    char holds[KEYS_MAX];
+    size_t hl = keys_relay_holds(holds, sizeof holds, id);
+    const char *argv[2] = {"HGETALL", holds};
+    size_t lens[2] = {7, hl};
+    call *c = call_new(ud);
+    c->cb.holds = cb;
+    return call_cmd(c, got_holdings, 2, argv, lens);
+}
+
+static void got_num(const redisReply *r, void *ud)
+{
+    call *c = ud;
+    chat_rc rc = usable(r, "relay-registry");
+    if (rc == CHAT_OK && r->type != REDIS_REPLY_INTEGER) rc = CHAT_EUNAVAIL;
+    if (c->cb.num) c->cb.num(c->ud, rc, rc == CHAT_OK ? r->integer : 0);
+    call_free(c);
+}
+
+static chat_rc relay_sweep(const char *id, const char *const *rooms, size_t nrooms,
+                           const char *const *fields, const char *const *bodies,
+                           const size_t *blens, size_t n, store_int_cb cb, void *ud)
+{
+    size_t nkeys = 2 + 2 * nrooms, argc = nkeys + 2 + nrooms + 2 * n;
+    const char **argv = xcalloc(argc, sizeof *argv);
+    size_t *lens = xcalloc(argc, sizeof *lens);
+    char (*keys)[KEYS_MAX] = xcalloc(nkeys, sizeof *keys);
+    char nr[24];
+    snprintf(nr, sizeof nr, "%zu", nrooms);
+    lens[0] = keys_relays(keys[0], KEYS_MAX);
+    lens[1] = keys_relay_holds(keys[1], KEYS_MAX, id);
+    for (size_t i = 0; i < nrooms; i++) {
+        lens[2 + 2 * i] = keys_room_online(keys[2 + 2 * i], KEYS_MAX, rooms[i]);
+        lens[3 + 2 * i] = keys_chan_room(keys[3 + 2 * i], KEYS_MAX, rooms[i]);
+    }
+    for (size_t i = 0; i < nkeys; i++) argv[i] = keys[i];
+    size_t k = nkeys;
+    argv[k] = id, lens[k++] = strlen(id);
+    argv[k] = nr, lens[k++] = strlen(nr);
+    for (size_t i = 0; i < nrooms; i++) argv[k] = rooms[i], lens[k++] = strlen(rooms[i]);
+    for (size_t i = 0; i < n; i++) {
+        argv[k] = fields[i], lens[k++] = strlen(fields[i]);
+        argv[k] = bodies[i], lens[k++] = blens[i];
+    }
+    call *c = call_new(ud);
+    c->cb.num = cb;
+    chat_rc rc = call_eval(c, sc_sweep, got_num, (int)nkeys, (int)argc, argv, lens);
+    free(keys);
+    free(lens);
+    free(argv);
+    return rc;
+}
+
+/* A reply that only says "done": CHAT_OK for any non-error reply. */
+static void got_rc_any(const redisReply *r, void *ud)
+{
+    call *c = ud;
+    chat_rc rc = usable(r, "relay-gone");
+    if (c->cb.rc) c->cb.rc(c->ud, rc);
+    call_free(c);
+}
+
+static chat_rc relay_gone(store_rc_cb cb, void *ud)
+{
+    char relays[KEYS_MAX], holds[KEYS_MAX];
+    size_t rl = keys_relays(relays, sizeof relays);
+    size_t hl = keys_relay_holds(holds, sizeof holds, self_id);
+    const char *argv[3] = {relays, holds, self_id};
+    size_t lens[3] = {rl, hl, strlen(self_id)};
+    call *c = call_new(ud);
+    c->cb.rc = cb;
+    return call_eval(c, sc_gone, got_rc_any, 2, 3, argv, lens);
 }
 
 /* ---- channels ------------------------------------------------------------------------------ */
@@ -383,6 +549,10 @@ static const relay_store redis_store = {
     .file = file_get,
     .presence = presence,
     .presence_reassert = presence_reassert,
+    .relay_alive = relay_alive,
+    .relay_holdings = relay_holdings,
+    .relay_sweep = relay_sweep,
+    .relay_gone = relay_gone,
     .room_subscribe = room_subscribe,
     .room_unsubscribe = room_unsubscribe,
     .tokens_alive = tokens_alive,

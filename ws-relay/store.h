@@ -47,6 +47,16 @@ typedef void (*store_file_cb)(void *ud, chat_rc rc, const char *room_id, const c
 /* tokens_alive, members: CHAT_OK with one flag per item asked about (the session
  * key exists / the user is a member), or CHAT_EUNAVAIL with flags NULL. */
 typedef void (*store_flags_cb)(void *ud, chat_rc rc, const bool *flags, size_t n);
+/* relay_alive: CHAT_OK with whether this relay's registration was missing (added) and
+ * the ids of expired relays (dead[0..n)); or CHAT_EUNAVAIL. */
+typedef void (*store_alive_cb)(void *ud, chat_rc rc, bool added, const char *const *dead, size_t n);
+/* relay_holdings: CHAT_OK with a relay's holds entries, "{room} {user}" fields[i] and
+ * names[i]; or CHAT_EUNAVAIL. */
+typedef void (*store_holds_cb)(void *ud, chat_rc rc, const char *const *fields,
+                               const char *const *names, size_t n);
+/* relay_sweep: CHAT_OK with the script's answer (LEAVEs published, -1 not expired
+ * (any more), -2 read again); or CHAT_EUNAVAIL. */
+typedef void (*store_int_cb)(void *ud, chat_rc rc, long long v);
 
 typedef struct relay_store {
     bool (*ready)(void);     /* commands can be sent now */
@@ -65,11 +75,15 @@ typedef struct relay_store {
     /* An uploaded file's room, uploader and File document (P file:{id}, written by
      * the API's upload; never changed afterwards). */
     chat_rc (*file)(const char *file_id, store_file_cb cb, void *ud);
-    /* Count user's presence in room up (delta +1) or down (-1) and publish body (JOIN
-     * / LEAVE) when the total crosses 0 <-> 1 (script_presence). Failures are logged. */
-    chat_rc (*presence)(const char *room, const char *user, int delta, const char *body, size_t len);
-    /* After an outage: count user as present in room if Redis forgot (no JOIN). */
-    chat_rc (*presence_reassert)(const char *room, const char *user);
+    /* Count user (named name) present in room for this relay (delta +1) or not any
+     * more (-1), listing it in this relay's holds, and publish body (JOIN / LEAVE) when
+     * the total crosses 0 <-> 1 (script_presence). Failures are logged. */
+    chat_rc (*presence)(const char *room, const char *user, const char *name, int delta,
+                        const char *body, size_t len);
+    /* After an outage or a sweep: count user as present in room for this relay again
+     * if Redis forgot, publishing body (a JOIN) when the total becomes 1. */
+    chat_rc (*presence_reassert)(const char *room, const char *user, const char *name,
+                                 const char *body, size_t len);
     /* SUBSCRIBE / UNSUBSCRIBE the room's channel; confirmations come back through
      * the Pub/Sub routing (pubsub.c -> rooms_on_subscribed / rooms_on_unsubscribed). */
     chat_rc (*room_subscribe)(const char *room);
@@ -79,14 +93,28 @@ typedef struct relay_store {
     /* Which of n users are members of room. */
     chat_rc (*members)(const char *room, const char *const *users, size_t n, store_flags_cb cb,
                        void *ud);
+    /* ---- the relay registry (registry.h); NULL in engine unit tests ---- */
+    /* Refresh this relay's registration and list expired relays (script_relay_alive). */
+    chat_rc (*relay_alive)(store_alive_cb cb, void *ud);
+    /* What relay id holds (HGETALL of its holds hash). */
+    chat_rc (*relay_holdings)(const char *id, store_holds_cb cb, void *ud);
+    /* Take dead relay id's holdings back (script_relay_sweep): rooms[0..nrooms) every
+     * room its fields name, fields[i] with the LEAVE bodies[i] (blens[i] bytes). */
+    chat_rc (*relay_sweep)(const char *id, const char *const *rooms, size_t nrooms,
+                           const char *const *fields, const char *const *bodies,
+                           const size_t *blens, size_t n, store_int_cb cb, void *ud);
+    /* Deregister this relay at shutdown (script_relay_gone); cb may be NULL. */
+    chat_rc (*relay_gone)(store_rc_cb cb, void *ud);
 } relay_store;
 
 /* Register the relay's scripts with rds.c; call once before rds_start().
  * history_size: HISTORY_SIZE, the stored messages kept per room, or 0 for no history
  * writes at all (HISTORY_WRITES=0, the history on/off benchmark only); redis_timeout_ms:
  * REDIS_TIMEOUT_MS, after which a SEND not yet run by Redis must never run;
- * archive_backlog_max: ARCHIVE_BACKLOG_MAX, the bound of the archive feed. */
-void store_init(size_t history_size, size_t archive_backlog_max, unsigned redis_timeout_ms);
+ * archive_backlog_max: ARCHIVE_BACKLOG_MAX, the bound of the archive feed; relay_id:
+ * this process's id in the registry (copied); ttl_ms: PRESENCE_TTL in ms. */
+void store_init(size_t history_size, size_t archive_backlog_max, unsigned redis_timeout_ms,
+                const char *relay_id, unsigned ttl_ms);
 /* The table over the real Redis connections (rds.c). */
 const relay_store *store_redis(void);
 /* SUBSCRIBE the fixed channels (revoked, left) on a fresh Pub/Sub connection. */

@@ -231,6 +231,14 @@ test('Alice creates a room (ID shown, copyable); Bob joins it by ID; Alice sees 
   await waitSubscribed(pageB, roomId);
 
   await waitNotice(pageA, 'join', 'Bob');
+  // The member list (members.js): Bob online on Alice's page (live, from his JOIN), both
+  // online on Bob's (from GET /api/rooms/{id}); names as text.
+  const member = (page, name, online) =>
+    page.locator(`#member-list li.member[data-online="${online}"]`, { hasText: name }).waitFor({ timeout: 10_000 });
+  await member(pageA, 'Bob', true);
+  await member(pageB, 'Alice', true);
+  await member(pageB, 'Bob', true);
+  assert.match(await pageA.textContent('#members-count'), /^2 of 2 online$/);
   const mine = await api('GET', '/api/users/me/rooms', { tok: await token(pageB) });
   assert.ok(mine.json.rooms.some((r) => r.id === roomId), 'Bob is a member');
 });
@@ -271,6 +279,8 @@ test('leave and re-join from the list: each sees the other JOIN and LEAVE; names
   await pageA.click('#leave-room');
   await pageA.locator('#screen-rooms').waitFor({ state: 'visible' });
   await waitNotice(pageB, 'leave', 'Alice', { after: mark });
+  // her LEAVE turns her offline in Bob's member list
+  await pageB.locator('#member-list li.member[data-online="false"]', { hasText: 'Alice' }).waitFor({ timeout: 10_000 });
   await pageA.waitForFunction((id) => !document.querySelector(`#my-rooms li[data-room-id="${id}"]`), roomId);
 
   // A room whose name is HTML: listed as text, no elements created.
@@ -396,6 +406,11 @@ test('the page reconnects by itself after the relay restarts, and chat works aga
     await waitSubscribed(page, roomId, 20_000);
   }
   assert.ok(await pageA.locator('#log li.notice.local', { hasText: 'Reconnected' }).count() >= 1);
+  // the member list is loaded again after the reconnect: both online
+  for (const page of [pageA, pageB]) {
+    await page.waitForFunction(() => document.querySelectorAll('#member-list li.member[data-online="true"]').length === 2,
+      null, { timeout: 10_000 });
+  }
   await say(pageA, 'still there after the restart?');
   await waitChat(pageB, 'still there after the restart?', 15_000);
   await say(pageB, 'yes, back again');

@@ -133,7 +133,8 @@ check "the room is in the creator's rooms set" test "$($REDIS_CLI SISMEMBER "${P
 check "the new room heads the first page at once, on every API process" \
     list_all ".rooms[0].id == \"$R1\" and .rooms[0].memberCount == 1"
 expect_status "anyone signed in can see a room" 200 GET "/api/rooms/$R1" "" "$BT"
-jq_check "GET a room adds members" "(keys == ($ROOM_KEYS + [\"members\"] | sort)) and .members == [{\"id\":\"$AID\",\"name\":\"Alice\"}]"
+# (online: no STOMP subscription to the room; docs/STOMP.md, Presence)
+jq_check "GET a room adds members" "(keys == ($ROOM_KEYS + [\"members\"] | sort)) and .members == [{\"id\":\"$AID\",\"name\":\"Alice\",\"online\":false}]"
 expect_error "unknown room is 404" 404 not-found GET /api/rooms/NoSuchRoom123 "" "$A"
 expect_error "GET a room needs a token" 401 unauthorized GET "/api/rooms/$R1"
 

@@ -232,7 +232,7 @@ test('Redis restarted under two relays: both resubscribe, chat crosses relays ag
     await a.sendReceipt(room.id, 'before the restart');
     await sb.waitChat('before the restart');
 
-    await stack.redis('SAVE'); // stack.sh runs redis with --save "": keep users and rooms
+    await stack.redis('SAVE'); // (the append-only file keeps users and rooms anyway)
     await stack.redisStop();
     try {
         a.send(room.id, 'while down', {}, { receipt: 'down-a' });

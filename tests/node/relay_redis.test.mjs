@@ -7,9 +7,8 @@
 // message:unavailable, SEND and SUBSCRIBE keep the session, CONNECT closes it; after
 // kill -CONT chat resumes on the same sessions.
 //
-// Redis is restarted on the same port with its data: the test SAVEs before stopping it
-// (stack.sh runs redis with `--save ""`, so without this users, sessions and rooms would
-// be gone - a real deployment persists them; conf/redis.conf has `save 60 1`).
+// Redis is restarted on the same port with its data (stack.sh runs it with
+// conf/redis.conf: an append-only file; the test also SAVEs before stopping it).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useStack } from './lib/stack.mjs';

@@ -175,8 +175,10 @@ static chat_rc fs_file(const char *id, store_file_cb cb, void *ud)
     return CHAT_OK;
 }
 
-static chat_rc fs_presence(const char *room, const char *user, int delta, const char *body, size_t len)
+static chat_rc fs_presence(const char *room, const char *user, const char *name, int delta,
+                           const char *body, size_t len)
 {
+    (void)name;
     if (!F.up) return CHAT_EUNAVAIL;
     F.online += delta;
     if ((delta > 0 && F.online == 1) || (delta < 0 && F.online == 0)) {
@@ -188,8 +190,12 @@ static chat_rc fs_presence(const char *room, const char *user, int delta, const 
     return CHAT_OK;
 }
 
-static chat_rc fs_reassert(const char *room, const char *user)
+static chat_rc fs_reassert(const char *room, const char *user, const char *name, const char *body,
+                           size_t len)
 {
+    (void)name;
+    (void)body;
+    (void)len;
     (void)room;
     (void)user;
     return F.up ? CHAT_OK : CHAT_EUNAVAIL;

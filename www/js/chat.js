@@ -10,6 +10,7 @@ import { $, codePoints, showBanner, hideBanner } from './dom.js';
 import { saveRoom, forgetRoom } from './session.js';
 import { Timeline } from './timeline.js';
 import { setUpUploads } from './files.js';
+import { Members } from './members.js';
 
 const MAX_MESSAGE = 1000;          // code points, as the server counts them
 
@@ -23,6 +24,7 @@ const MAX_MESSAGE = 1000;          // code points, as the server counts them
 export function createChatView({ link, token, user, showChat, showRooms, failed }) {
   let room = null;                 // the open room: {id, name, ...}
   let timeline = null;             // its Timeline
+  let members = null;              // its member list (members.js)
 
   const addNotice = (text, kind) => { if (timeline) timeline.notice(text, kind); };
 
@@ -32,7 +34,8 @@ export function createChatView({ link, token, user, showChat, showRooms, failed 
     if (!room || !timeline || !timeline.ready || link.subscribed) return;
     const id = room.id;
     const t = timeline;
-    link.subscribe(id, (m) => { if (timeline === t) t.message(m); }, {
+    const ms = members;
+    link.subscribe(id, (m) => { if (timeline === t) { t.message(m); ms.message(m); } }, {
       since: t.since(),
       onReceipt: (h) => { if (timeline === t) t.receipt(h); },
     });
@@ -41,6 +44,8 @@ export function createChatView({ link, token, user, showChat, showRooms, failed 
   function closeTimeline() {
     if (timeline) timeline.close();
     timeline = null;
+    if (members) members.close();
+    members = null;
   }
 
   // ---- entering and leaving ----
@@ -65,6 +70,8 @@ export function createChatView({ link, token, user, showChat, showRooms, failed 
     $('room-id').textContent = room.id;
     const t = new Timeline({ roomId: room.id, token, user, at: opts.at, gone: () => { if (timeline === t) exit(); } });
     timeline = t;
+    members = new Members({ roomId: room.id, token });
+    members.load();
     showChat();
     updateComposer();
     $('message-input').focus();
@@ -171,6 +178,7 @@ export function createChatView({ link, token, user, showChat, showRooms, failed 
     onConnected(again) {
       if (!room) return;
       if (again) addNotice('Reconnected.', 'local');
+      if (again && members) members.load(); // JOIN/LEAVE sent meanwhile were missed
       subscribe();
     },
     onLost() {

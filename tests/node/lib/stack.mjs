@@ -166,6 +166,7 @@ export class Stack {
     }
     redisStop() { return this.#cmd('redis-stop'); }
     redisStart() { return this.#cmd('redis-start'); }
+    redisKill() { return this.#cmd('redis-kill'); }     // SIGKILL: no shutdown save
     redisPause() { return this.#cmd('redis-pause'); }   // kill -STOP: Redis hangs
     redisResume() { return this.#cmd('redis-resume'); } // kill -CONT
     relayKill(i = 0) { return this.#cmd('relay-kill', [i]); }
