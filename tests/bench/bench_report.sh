@@ -4,7 +4,7 @@
 #
 # Reads $RAW/*.txt (loadgen/wrk result lines), $WORK/*.perf.txt (top symbols) and
 # tests/bench/NOTES.md (the hand-written reading of the committed run, included as
-# is), and writes markdown through md(). Checks the targets and says by how
+# is), and writes markdown through md(). Checks the performance targets and says by how
 # much each is met or missed. Measures nothing.
 
 # verdict HAVE NEED DIR: "met" / "missed by X %" for a measured value against a

@@ -34,7 +34,7 @@ signup "Erin" "erin@example.com" "password1"
 api POST "/api/rooms" '{"name":"errors"}' "$TOKEN"
 ROOM=$(echo "$BODY" | jq -r .id)
 
-# 411: curl -X POST with no body sends no Content-Length (the issue's own example).
+# 411: curl -X POST with no body sends no Content-Length.
 raw POST "/api/rooms/$ROOM/members" -H "Authorization: Bearer $TOKEN"
 if [ "$STATUS" = 200 ]; then
     ok "POST .../members without a body: 200 (lighttpd let it through)"
