@@ -71,5 +71,8 @@ int archive_search_pg(archive *a, const archive_query *q, archive_row_fn fn, voi
 
 /* A live connection, reconnecting once when the last one was lost. 0 or -1 (err set). */
 int archive_pg_ready(archive *a);
+/* Give every row of r (columns id, room_id, epoch, offset, ts, sender_id, text, body in
+ * that order) to fn. Returns the number of rows. */
+int archive_pg_rows(const PGresult *r, archive_row_fn fn, void *ud);
 
 #endif

@@ -173,6 +173,13 @@ int archive_pg_range(archive *a, const char *room_id, const char *epoch, long lo
         PQclear(r);
         return -1;
     }
+    int rows = archive_pg_rows(r, fn, ud);
+    PQclear(r);
+    return rows;
+}
+
+int archive_pg_rows(const PGresult *r, archive_row_fn fn, void *ud)
+{
     int rows = PQntuples(r);
     for (int i = 0; i < rows; i++) {
         archive_msg m = {
@@ -182,7 +189,6 @@ int archive_pg_range(archive *a, const char *room_id, const char *epoch, long lo
         };
         fn(&m, ud);
     }
-    PQclear(r);
     return rows;
 }
 

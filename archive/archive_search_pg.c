@@ -101,15 +101,7 @@ int archive_search_pg(archive *a, const archive_query *q, archive_row_fn fn, voi
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         search_error(a, r);
     } else {
-        rows = PQntuples(r);
-        for (int i = 0; i < rows; i++) {
-            archive_msg m = {
-                .id = PQgetvalue(r, i, 0), .room_id = PQgetvalue(r, i, 1), .epoch = PQgetvalue(r, i, 2),
-                .offset = strtoll(PQgetvalue(r, i, 3), NULL, 10), .ts = strtoll(PQgetvalue(r, i, 4), NULL, 10),
-                .sender_id = PQgetvalue(r, i, 5), .text = PQgetvalue(r, i, 6), .body = PQgetvalue(r, i, 7),
-            };
-            fn(&m, ud);
-        }
+        rows = archive_pg_rows(r, fn, ud);
     }
     PQclear(r);
     buf_free(&tsq);

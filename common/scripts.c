@@ -3,6 +3,21 @@
 
 /* ---- relay ------------------------------------------------------------------------ */
 
+/* The part the two send scripts below share: the deadline, the membership check, the
+ * epoch (a new one when the history's keys are gone), the next offset and the body. */
+#define SEND_SCRIPT_HEAD \
+    "local t = redis.call('TIME')\n" \
+    "if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[5]) then return -2 end\n" \
+    "if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return -1 end\n" \
+    "local e = redis.call('GET', KEYS[4])\n" \
+    "if not e or redis.call('EXISTS', KEYS[3]) == 0 then\n" \
+    "  e = ARGV[4]\n" \
+    "  redis.call('SET', KEYS[4], e)\n" \
+    "  redis.call('DEL', KEYS[3], KEYS[5])\n" \
+    "end\n" \
+    "local n = redis.call('INCR', KEYS[3])\n" \
+    "local body = string.sub(ARGV[2], 1, -2) .. ',\"offset\":' .. n .. ',\"epoch\":\"' .. e .. '\"}'\n"
+
 /* KEYS[1] room members set, KEYS[2] room channel (a channel, passed as a key so the
  * script's whole footprint is declared), KEYS[3] room seq, KEYS[4] room epoch,
  * KEYS[5] room history; ARGV[1] user id, ARGV[2] the MESSAGE body (a JSON object
@@ -19,17 +34,7 @@
  * also appended there (one field "m", trimmed to about that many entries) for
  * chat-archiver, in the same atomic step. */
 const char script_send[] =
-    "local t = redis.call('TIME')\n"
-    "if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[5]) then return -2 end\n"
-    "if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return -1 end\n"
-    "local e = redis.call('GET', KEYS[4])\n"
-    "if not e or redis.call('EXISTS', KEYS[3]) == 0 then\n"
-    "  e = ARGV[4]\n"
-    "  redis.call('SET', KEYS[4], e)\n"
-    "  redis.call('DEL', KEYS[3], KEYS[5])\n"
-    "end\n"
-    "local n = redis.call('INCR', KEYS[3])\n"
-    "local body = string.sub(ARGV[2], 1, -2) .. ',\"offset\":' .. n .. ',\"epoch\":\"' .. e .. '\"}'\n"
+    SEND_SCRIPT_HEAD
     "redis.call('XADD', KEYS[5], 'MAXLEN', ARGV[3], n .. '-0', 'm', body)\n"
     "redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[6], '*', 'm', body)\n"
     "redis.call('PUBLISH', KEYS[2], body)\n"
@@ -40,17 +45,7 @@ const char script_send[] =
  * but nothing is stored (no XADD: no history, no recovery, nothing to archive). Kept
  * beside script_send so that the benchmark measures exactly what storing costs. */
 const char script_send_nohistory[] =
-    "local t = redis.call('TIME')\n"
-    "if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[5]) then return -2 end\n"
-    "if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return -1 end\n"
-    "local e = redis.call('GET', KEYS[4])\n"
-    "if not e or redis.call('EXISTS', KEYS[3]) == 0 then\n"
-    "  e = ARGV[4]\n"
-    "  redis.call('SET', KEYS[4], e)\n"
-    "  redis.call('DEL', KEYS[3], KEYS[5])\n"
-    "end\n"
-    "local n = redis.call('INCR', KEYS[3])\n"
-    "local body = string.sub(ARGV[2], 1, -2) .. ',\"offset\":' .. n .. ',\"epoch\":\"' .. e .. '\"}'\n"
+    SEND_SCRIPT_HEAD
     "redis.call('PUBLISH', KEYS[2], body)\n"
     "return {n, e}\n";
 
