@@ -33,30 +33,6 @@ static uint32_t *decode(const char *text, size_t len, size_t *n)
     return cps;
 }
 
-static size_t encode1(uint32_t cp, char *out)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xc0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xe0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        out[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    out[0] = (char)(0xf0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    out[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
 static bool is_space(uint32_t cp)
 {
     return cp == ' ' || (cp >= 0x09 && cp <= 0x0d) || cp == 0x85 || cp == 0xa0 || cp == 0x1680 ||
@@ -181,7 +157,7 @@ query_rc query_parse(const char *s, size_t len, query *out)
     for (size_t i = 0, b = 0; i < n; i++) {
         at[i] = b;
         char tmp[4];
-        b += encode1(cps[i], tmp);
+        b += valid_utf8_encode(cps[i], tmp);
         at[i + 1] = b;
     }
 
@@ -349,9 +325,9 @@ void query_snippet_build(const query *q, const char *text, size_t len, size_t wi
     bool pre = s > 0, post = e < n;
     char *t = xmalloc((e - s) * 4 + 7);
     size_t b = 0, ncp = 0;
-    if (pre) b += encode1(0x2026, t + b), ncp++;
-    for (size_t i = s; i < e; i++, ncp++) b += encode1(is_control(cps[i]) ? ' ' : cps[i], t + b);
-    if (post) b += encode1(0x2026, t + b), ncp++;
+    if (pre) b += valid_utf8_encode(0x2026, t + b), ncp++;
+    for (size_t i = s; i < e; i++, ncp++) b += valid_utf8_encode(is_control(cps[i]) ? ' ' : cps[i], t + b);
+    if (post) b += valid_utf8_encode(0x2026, t + b), ncp++;
     t[b] = '\0';
     out->text = t;
     out->len = b;

@@ -11,6 +11,8 @@
  * length in bytes, or 0 when it is not well-formed (overlong, surrogate, above
  * U+10FFFF, truncated, a stray continuation byte). NUL decodes as U+0000. */
 size_t valid_utf8_decode(const unsigned char *s, size_t len, size_t i, unsigned *cp);
+/* And its encoder: cp (a scalar value) as UTF-8 into out[0..4); returns 1..4. */
+size_t valid_utf8_encode(unsigned cp, char *out);
 /* Well-formed UTF-8 (no overlongs, no surrogates, nothing past U+10FFFF, no NUL). */
 bool valid_utf8(const char *s, size_t len);
 /* Code points in valid UTF-8. */

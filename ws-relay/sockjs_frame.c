@@ -18,33 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- UTF-8 ------------------------------------------------------------------------ */
-
-/* Write cp (a scalar value) as UTF-8 into out; returns the length (1..4). */
-static size_t utf8_encode(char *out, uint32_t cp)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* ---- encoder ------------------------------------------------------------------------ */
 
 /* The code points sockjs-node sends as \uXXXX (all in the BMP). */
@@ -182,7 +155,7 @@ static int decode_escape(struct scan *sc, char *out, size_t *n)
     } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
         cp = 0xFFFD; /* lone low surrogate */
     }
-    *n = utf8_encode(out, cp);
+    *n = valid_utf8_encode(cp, out);
     return 0;
 }
 
