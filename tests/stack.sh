@@ -138,19 +138,25 @@ start_archiver() {
     return 1
 }
 
-# stop_archiver: SIGTERM, wait; 1 when it had to be killed or did not log a clean exit.
-stop_archiver() {
-    local rc=0
-    [ -f "$DIR/archiver.pid" ] || return 0
-    stop_pidfile "$DIR/archiver.pid" TERM "$STOP_SECONDS" || rc=1
-    if grep -q 'event=start' "$DIR/archiver.log" 2>/dev/null &&
-        ! tail -n 5 "$DIR/archiver.log" | grep -q 'event=exit status=0'; then
-        echo "stack: chat-archiver did not log a clean exit (event=exit status=0); last lines:" >&2
-        tail -n 5 "$DIR/archiver.log" >&2 2>/dev/null
+# stop_logged WHAT NAME: SIGTERM the process of DIR/NAME.pid and wait; 1 when it had to
+# be killed or, having logged its start, did not log "exit status=0" as its last word.
+# Both programs log their exit status at level info (not with LOG_LEVEL=warn: then
+# their start line is missing too).
+stop_logged() {
+    local what=$1 name=$2 rc=0
+    [ -f "$DIR/$name.pid" ] || return 0
+    stop_pidfile "$DIR/$name.pid" TERM "$STOP_SECONDS" || rc=1
+    if grep -q 'event=start' "$DIR/$name.log" 2>/dev/null &&
+        ! tail -n 5 "$DIR/$name.log" | grep -q 'event=exit status=0'; then
+        echo "stack: $what did not log a clean exit (event=exit status=0); last lines:" >&2
+        tail -n 5 "$DIR/$name.log" >&2 2>/dev/null
         rc=1
     fi
     return $rc
 }
+
+# stop_archiver: stop_logged for chat-archiver.
+stop_archiver() { stop_logged chat-archiver archiver; }
 
 cmd_up() {
     local relays=1 procs=2 archiver=0
@@ -223,22 +229,8 @@ EOT
 
 STOP_SECONDS=${STOP_SECONDS:-10}
 
-# stop_relay I: SIGTERM, wait; 1 when it had to be killed or did not log "exit status=0"
-# as its last word (with LOG_LEVEL info or debug).
-stop_relay() {
-    local i=$1 rc=0
-    [ -f "$DIR/relay$i.pid" ] || return 0
-    stop_pidfile "$DIR/relay$i.pid" TERM "$STOP_SECONDS" || rc=1
-    # It logs its exit status at level info (not with LOG_LEVEL=warn: then its start
-    # line is missing too).
-    if grep -q 'event=start' "$DIR/relay$i.log" 2>/dev/null &&
-        ! tail -n 5 "$DIR/relay$i.log" | grep -q 'event=exit status=0'; then
-        echo "stack: relay $i did not log a clean exit (event=exit status=0); last lines:" >&2
-        tail -n 5 "$DIR/relay$i.log" >&2 2>/dev/null
-        rc=1
-    fi
-    return $rc
-}
+# stop_relay I: stop_logged for relay I.
+stop_relay() { stop_logged "relay $1" "relay$1"; }
 
 cmd_down() {
     local i rc=0 kid
