@@ -54,9 +54,9 @@ const char *fileinfo_served_type(const char *mime)
     for (size_t i = 0; i < ARRAY_LEN(exact); i++)
         if (strcmp(mime, exact[i]) == 0) return mime;
     /* Audio and video players run no script; "+xml" types (say image/svg+xml) and
-     * anything else with markup in its name stay out. */
+     * anything else with markup or script in its name stay out. */
     if ((strncmp(mime, "audio/", 6) == 0 || strncmp(mime, "video/", 6) == 0) && !strstr(mime, "xml") &&
-        !strstr(mime, "html") && strspn(mime, "abcdefghijklmnopqrstuvwxyz0123456789/.+-") == strlen(mime))
+        !strstr(mime, "html") && !strstr(mime, "script") && strspn(mime, "abcdefghijklmnopqrstuvwxyz0123456789/.+-") == strlen(mime))
         return mime;
     return "application/octet-stream";
 }
